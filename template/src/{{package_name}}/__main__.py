@@ -1,0 +1,44 @@
+"""Command line: `<command> serve` applies migrations, then serves the API."""
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from alembic import command
+from alembic.config import Config
+
+
+def migrate(alembic_ini: Path) -> None:
+    if not alembic_ini.is_file():
+        raise SystemExit(
+            f"{alembic_ini} not found: run this from the project directory"
+        )
+    command.upgrade(Config(str(alembic_ini)), "head")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=__package__)
+    parser.add_argument("--alembic-ini", type=Path, default=Path("alembic.ini"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
+    serve = commands.add_parser("serve", help="apply migrations, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-migrate", action="store_true", help="skip migrations")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate" or not args.no_migrate:
+        migrate(args.alembic_ini)
+    if args.command == "serve":
+        uvicorn.run(
+            f"{__package__}.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+import asyncio
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from .deps import SessionmakerDep, SettingsDep
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("", summary="Liveness: the process answers (no database access)")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/ready",
+    summary="Readiness: the database answers SELECT 1",
+    responses={503: {"description": "The database is unreachable or too slow"}},
+)
+async def ready(sessionmaker: SessionmakerDep, settings: SettingsDep) -> JSONResponse:
+    try:
+        async with asyncio.timeout(settings.health_check_timeout):
+            async with sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        # The reason stays out of the response: it can name hosts and users.
+        logger.warning("readiness check failed: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})

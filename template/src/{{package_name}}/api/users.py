@@ -1,0 +1,137 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from pydantic import Field, PlainValidator, WithJsonSchema
+
+from ..errors import ErrorBody, NotFoundError
+from ..models import Order, User
+from ..schemas.orders import OrderCreate, OrderRead
+from ..schemas.users import (
+    MAX_BULK_USERS,
+    BulkInsertResult,
+    UserCreate,
+    UserPage,
+    UserRead,
+    UserUpdate,
+    UserWithOrders,
+    decode_cursor,
+    encode_cursor,
+)
+from .deps import OrdersDep, UsersDep
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No user with this id"}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The email is already taken"}
+}
+
+Cursor = Annotated[
+    uuid.UUID,
+    PlainValidator(decode_cursor),
+    WithJsonSchema({"type": "string", "description": "`next` of the previous page"}),
+]
+BulkUsers = Annotated[
+    list[UserCreate], Body(), Field(min_length=1, max_length=MAX_BULK_USERS)
+]
+
+
+def _found(user: User | None, user_id: uuid.UUID) -> User:
+    if user is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return user
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserRead,
+    summary="Create a user",
+    responses=CONFLICT,
+)
+async def create_user(body: UserCreate, users: UsersDep) -> User:
+    return await users.create(User(**body.model_dump()))
+
+
+@router.post(
+    "/bulk",
+    status_code=201,
+    summary="Create many users at once, all or nothing",
+    responses=CONFLICT,
+)
+async def create_users_bulk(body: BulkUsers, users: UsersDep) -> BulkInsertResult:
+    inserted = await users.bulk_create(user.model_dump() for user in body)
+    return BulkInsertResult(inserted=inserted)
+
+
+@router.get("", summary="List users, oldest first, a page at a time")
+async def list_users(
+    users: UsersDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: Annotated[Cursor | None, Query()] = None,
+) -> UserPage:
+    # One extra row tells whether another page exists, without a COUNT.
+    rows = await users.list_page(limit=limit + 1, after=after)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    return UserPage(
+        items=[UserRead.model_validate(user) for user in page], next=next_cursor
+    )
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserWithOrders,
+    summary="Get a user with their orders",
+    responses=NOT_FOUND,
+)
+async def get_user(user_id: uuid.UUID, users: UsersDep) -> User:
+    return _found(await users.get_with_orders(user_id), user_id)
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserRead,
+    summary="Change a user's email or name",
+    responses=NOT_FOUND | CONFLICT,
+)
+async def update_user(user_id: uuid.UUID, body: UserUpdate, users: UsersDep) -> User:
+    user = _found(await users.get(user_id), user_id)
+    return await users.update(user, body.model_dump(exclude_unset=True))
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=204,
+    summary="Delete a user and their orders",
+    responses=NOT_FOUND,
+)
+async def delete_user(user_id: uuid.UUID, users: UsersDep) -> None:
+    if not await users.delete(user_id):
+        raise NotFoundError(f"user {user_id} not found")
+
+
+@router.post(
+    "/{user_id}/orders",
+    status_code=201,
+    response_model=OrderRead,
+    summary="Add an order to a user",
+    responses=NOT_FOUND,
+)
+async def create_order(
+    user_id: uuid.UUID, body: OrderCreate, orders: OrdersDep
+) -> Order:
+    return await orders.create(Order(user_id=user_id, total=body.total))
+
+
+@router.get(
+    "/{user_id}/orders",
+    response_model=list[OrderRead],
+    summary="List a user's orders, oldest first",
+    responses=NOT_FOUND,
+)
+async def list_orders(user_id: uuid.UUID, orders: OrdersDep) -> list[Order]:
+    return await orders.list_for_user(user_id)

@@ -1,0 +1,85 @@
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
+
+from .orders import OrderRead
+
+# Emails compare case-insensitively in practice; store one spelling so the unique
+# index catches "Ann@x.io" vs "ann@x.io".
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+FullName = Annotated[str, Field(min_length=1, max_length=200)]
+
+MAX_BULK_USERS = 10_000
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    full_name: FullName
+
+
+class UserUpdate(BaseModel):
+    """Fields to change; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email | None = None
+    full_name: FullName | None = None
+
+    @field_validator("email", "full_name")
+    @classmethod
+    def reject_null(cls, value: str | None) -> str:
+        # Only runs for values the client sent: omitting a field is fine, null is not.
+        if value is None:
+            raise ValueError("may be omitted, but not null")
+        return value
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserWithOrders(UserRead):
+    orders: list[OrderRead]
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    next: str | None = Field(
+        description="Cursor for the next page; null on the last page"
+    )
+
+
+class BulkInsertResult(BaseModel):
+    inserted: int
+
+
+def encode_cursor(last_id: uuid.UUID) -> str:
+    """An opaque cursor, so the pagination key can change without breaking clients."""
+    return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (binascii.Error, ValueError):
+        raise ValueError("invalid cursor") from None

@@ -1,0 +1,89 @@
+"""Shared helpers and fixtures: rendering the template, running rendered projects."""
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from copier import run_copy
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = ("127.0.0.1", 5432)
+
+
+def render(destination: Path, **answers: Any) -> Path:
+    """Render the template's working tree (committed or not) with these answers."""
+    run_copy(
+        str(TEMPLATE_ROOT),
+        str(destination),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return destination
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The environment minus variables that would override a project's answers."""
+    prefixes = ("DATABASE_", "TEST_DATABASE_", "HEALTH_", "VIRTUAL_ENV")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return environment | extra
+
+
+def run(
+    command: list[str | Path],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; if it fails, fail the test and show its output."""
+    completed = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=dict(env) if env is not None else clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {completed.returncode} in {cwd}\n"
+            f"--- stdout\n{completed.stdout[-8000:]}\n"
+            f"--- stderr\n{completed.stderr[-8000:]}"
+        )
+    return completed
+
+
+@pytest.fixture(scope="session")
+def postgres() -> tuple[str, int]:
+    """The PostgreSQL server that rendered projects' tests use (.ci/run starts it)."""
+    try:
+        socket.create_connection(POSTGRES, timeout=2).close()
+    except OSError:
+        pytest.fail(
+            f"PostgreSQL is not answering on {POSTGRES[0]}:{POSTGRES[1]}; "
+            "start it (bash .ci/run does) before running these tests"
+        )
+    return POSTGRES
+
+
+@pytest.fixture(scope="session")
+def uv() -> str:
+    found = shutil.which("uv")
+    if found is None:
+        pytest.fail("uv is not on PATH (it is one of the template's dev dependencies)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def shared_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One virtualenv for every rendered project: their dependencies are the same,
+    so `uv sync` into it only swaps the project itself after the first install."""
+    return tmp_path_factory.mktemp("shared") / "venv"

@@ -1,0 +1,189 @@
+"""copier.yml as a specification: defaults, derived answers and every rejection."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import TEMPLATE_ROOT, render
+
+# extensions/ is not a package: copier loads answers.py by path, and so do we.
+sys.path.insert(0, str(TEMPLATE_ROOT / "extensions"))
+import answers
+
+
+def questions() -> dict[str, dict[str, object]]:
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    return {k: v for k, v in config.items() if not k.startswith("_")}
+
+
+def recorded_answers(project: Path) -> dict[str, object]:
+    loaded: dict[str, object] = yaml.safe_load(
+        (project / ".copier-answers.yml").read_text()
+    )
+    return loaded
+
+
+def test_every_question_has_help_and_a_default() -> None:
+    for name, question in questions().items():
+        assert question.get("help"), name
+        assert "default" in question, name
+
+
+def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
+    recorded = recorded_answers(render(tmp_path / "p"))
+
+    assert recorded["project_name"] == "My Service"
+    assert recorded["project_slug"] == "my-service"
+    assert recorded["package_name"] == "my_service"
+    assert recorded["python_version"] == "3.11"
+    assert recorded["database_url"] == (
+        "postgresql+asyncpg://postgres@localhost:5432/my_service"
+    )
+    assert recorded["pool_size"] == 5
+    assert recorded["max_overflow"] == 10
+    assert recorded["pool_timeout"] == 30.0
+    assert recorded["pool_recycle"] == 3600
+    assert recorded["pool_pre_ping"] is True
+    assert recorded["echo_sql"] is False
+
+
+def test_slug_package_and_database_derive_from_the_project_name(
+    tmp_path: Path,
+) -> None:
+    recorded = recorded_answers(render(tmp_path / "p", project_name="Café Orders API!"))
+
+    assert recorded["project_slug"] == "cafe-orders-api"
+    assert recorded["package_name"] == "cafe_orders_api"
+    assert str(recorded["database_url"]).endswith("/cafe_orders_api")
+
+
+INVALID_ANSWERS = [
+    ("project_name", "   ", "must not be empty"),
+    ("project_name", 'My "quoted" Service', "double quotes"),
+    ("project_name", "x" * 61, "at most 60"),
+    ("project_slug", "My Service", "lowercase"),
+    ("project_slug", "my--service", "single dashes"),
+    ("package_name", "1service", "valid Python identifier"),
+    ("package_name", "class", "keyword"),
+    ("package_name", "json", "standard library"),
+    ("package_name", "sqlalchemy", "shadow the dependency"),
+    ("package_name", "tests", "shadow the dependency"),
+    ("package_name", "My_Service", "lowercase"),
+    ("description", "two\nlines", "one line"),
+    ("author_name", "back\\slash", "backslashes"),
+    ("author_email", "not-an-email", "name@example.com"),
+    ("python_version", "2.7", "is not in ['3.11', '3.12', '3.13']"),
+    ("database_url", "not a url", "must look like"),
+    ("database_url", "postgresql://app@localhost/app", "async driver 'asyncpg'"),
+    ("database_url", "postgresql+psycopg2://app@localhost/app", "'psycopg2'"),
+    ("database_url", "mysql+asyncmy://app@localhost/app", "not supported"),
+    ("database_url", "postgresql+asyncpg://app:hunter2@localhost/app", "password"),
+    ("database_url", "postgresql+asyncpg://app@localhost", "name a database"),
+    ("database_url", "postgresql+asyncpg://app@localhost:99999/app", "invalid port"),
+    ("pool_size", 0, "must be >= 1; got 0"),
+    ("pool_size", "abc", "must be an integer >= 1; got 'abc'"),
+    ("pool_size", 2.5, "must be an integer"),
+    ("max_overflow", -1, "must be >= 0; got -1"),
+    ("pool_timeout", 0, "> 0"),
+    ("pool_timeout", -3.5, "> 0"),
+    ("pool_timeout", "soon", "number of seconds"),
+    ("pool_recycle", -2, "must be >= -1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "message"),
+    INVALID_ANSWERS,
+    ids=[f"{q}={v!r}"[:40] for q, v, _ in INVALID_ANSWERS],
+)
+def test_invalid_answer_is_rejected_naming_the_question(
+    copie, question: str, value: object, message: str
+) -> None:
+    result = copie.copy(extra_answers={question: value})
+
+    assert result.exit_code != 0
+    # Copier words it "Validation error for question 'x'" or "Invalid choice for 'x'".
+    assert f"for question '{question}'" in str(result.exception) or (
+        f"Invalid choice for '{question}'" in str(result.exception)
+    )
+    assert message in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("pool_size=0", "Validation error for question 'pool_size'"),
+        ("pool_size=many", "pool_size must be an integer >= 1; got 'many'"),
+        ("database_url=sqlite:///x.db", "Validation error for question 'database_url'"),
+    ],
+)
+def test_cli_rejects_a_bad_answer_and_writes_nothing(
+    tmp_path: Path, data: str, message: str
+) -> None:
+    destination = tmp_path / "service"
+
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "copier", "copy", "--trust", "--defaults",
+            "--vcs-ref", "HEAD", "--data", data, str(TEMPLATE_ROOT), str(destination),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+
+    assert completed.returncode != 0
+    assert message in completed.stderr
+    assert not destination.exists()
+
+
+def test_rendering_without_trust_is_refused(tmp_path: Path) -> None:
+    # The Jinja extensions make the template "unsafe" to copier: users must opt in.
+    destination = tmp_path / "service"
+
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD",
+            str(TEMPLATE_ROOT), str(destination),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+
+    assert completed.returncode != 0
+    assert "--trust" in completed.stderr
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("My Service", "my-service"),
+        ("  Orders -- API v2 ", "orders-api-v2"),
+        ("Über Café", "uber-cafe"),
+        ("42 Things", "service-42-things"),
+    ],
+)
+def test_slugify(text: str, slug: str) -> None:
+    assert answers.slugify(text) == slug
+
+
+@pytest.mark.parametrize("name", ["my_service", "orders_api", "svc2"])
+def test_good_package_names_pass(name: str) -> None:
+    assert answers.package_name_error(name) == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@localhost:5432/my_service",
+        "postgresql+asyncpg://app@db.internal/app?ssl=require",
+        "postgresql+asyncpg://app@[::1]:5433/app",
+    ],
+)
+def test_good_database_urls_pass(url: str) -> None:
+    assert answers.database_url_error(url) == ""

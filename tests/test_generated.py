@@ -1,0 +1,242 @@
+"""Rendered projects install, lint, type-check, pass their own tests, and serve.
+
+Every project is installed with `uv sync` into one shared virtualenv: their
+dependencies are the same, so only the project itself changes between them.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import clean_environment, render, run
+
+pytestmark = pytest.mark.generated
+
+INSTALLED: dict[str, dict[str, object]] = {
+    "defaults": {},
+    "custom": {
+        "project_name": "Orders API",
+        "package_name": "orders_core",
+        "database_url": "postgresql+asyncpg://postgres@127.0.0.1:5432/orders",
+        "pool_size": 7,
+        "max_overflow": 3,
+        "pool_timeout": 12.5,
+        "pool_recycle": 600,
+        "pool_pre_ping": False,
+        "echo_sql": True,
+    },
+}
+# Newer targets cannot be installed on this machine's Python 3.11; their code is
+# the same, and lint and type-check run with those versions as targets.
+CHECKED_ONLY: dict[str, dict[str, object]] = {
+    "python-3.12": {"python_version": "3.12", "package_name": "svc_py312"},
+    "python-3.13": {"python_version": "3.13", "package_name": "svc_py313"},
+}
+
+
+def package_of(answers: dict[str, object]) -> str:
+    return str(answers.get("package_name", "my_service"))
+
+
+def command_of(answers: dict[str, object]) -> str:
+    return str(answers.get("project_name", "My Service")).lower().replace(" ", "-")
+
+
+def install(
+    name: str,
+    answers: dict[str, object],
+    tmp_path_factory: pytest.TempPathFactory,
+    uv: str,
+    shared_venv: Path,
+) -> tuple[dict[str, object], Path, dict[str, str]]:
+    """Render a project and install it as its README says (`uv sync`)."""
+    project = render(tmp_path_factory.mktemp(name) / "service", **answers)
+    env = clean_environment(
+        UV_PROJECT_ENVIRONMENT=str(shared_venv),
+        UV_PYTHON_DOWNLOADS="never",
+        PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    run([uv, "sync", "--python", "python3"], cwd=project, env=env)
+    return answers, project, env
+
+
+@pytest.fixture(scope="session")
+def installed_defaults(
+    tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
+) -> tuple[dict[str, object], Path, dict[str, str]]:
+    return install("defaults", {}, tmp_path_factory, uv, shared_venv)
+
+
+@pytest.fixture(scope="module", params=list(INSTALLED))
+def installed(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    uv: str,
+    shared_venv: Path,
+    installed_defaults: tuple[dict[str, object], Path, dict[str, str]],
+) -> tuple[dict[str, object], Path, dict[str, str]]:
+    if request.param == "defaults":
+        return installed_defaults
+    answers = INSTALLED[request.param]
+    return install(request.param, answers, tmp_path_factory, uv, shared_venv)
+
+
+def test_ruff_passes(installed: tuple[dict[str, object], Path, dict[str, str]]) -> None:
+    _, project, env = installed
+
+    run(["ruff", "check", "."], cwd=project, env=env)
+    run(["ruff", "format", "--check", "."], cwd=project, env=env)
+
+
+def test_mypy_strict_passes(
+    installed: tuple[dict[str, object], Path, dict[str, str]],
+) -> None:
+    _, project, env = installed
+
+    run(["mypy"], cwd=project, env=env)
+
+
+def test_rendered_test_suite_passes(
+    installed: tuple[dict[str, object], Path, dict[str, str]],
+    postgres: tuple[str, int],
+) -> None:
+    _, project, env = installed
+
+    completed = run(["pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+
+    assert " passed" in completed.stdout
+    assert "skipped" not in completed.stdout
+
+
+def test_answers_reach_the_running_engine(
+    installed: tuple[dict[str, object], Path, dict[str, str]],
+) -> None:
+    answers, project, env = installed
+    script = f"""
+import asyncio, json
+from {package_of(answers)}.main import create_app
+
+async def main():
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        engine = app.state.database.engine
+        pool = engine.pool
+        print(json.dumps({{
+            "pool_size": pool.size(),
+            "max_overflow": pool._max_overflow,
+            "pool_timeout": pool.timeout(),
+            "pool_recycle": pool._recycle,
+            "pool_pre_ping": pool._pre_ping,
+            "echo_sql": bool(engine.echo),
+            "driver": engine.dialect.driver,
+        }}))
+
+asyncio.run(main())
+"""
+    completed = run(["python", "-c", script], cwd=project, env=env)
+
+    engine = json.loads(completed.stdout)
+    assert engine == {
+        "pool_size": answers.get("pool_size", 5),
+        "max_overflow": answers.get("max_overflow", 10),
+        "pool_timeout": answers.get("pool_timeout", 30.0),
+        "pool_recycle": answers.get("pool_recycle", 3600),
+        "pool_pre_ping": answers.get("pool_pre_ping", True),
+        "echo_sql": answers.get("echo_sql", False),
+        "driver": "asyncpg",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http(method: str, url: str, body: object = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait_until_ready(url: str, server: subprocess.Popen[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the service exited with {server.returncode}")
+        try:
+            if http("GET", url)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} was not ready within {seconds} s")
+
+
+def test_serve_migrates_and_answers(
+    installed: tuple[dict[str, object], Path, dict[str, str]],
+    postgres: tuple[str, int],
+) -> None:
+    answers, project, env = installed
+    database = f"{package_of(answers)}_serve"
+    host, db_port = postgres
+    for sql in (f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"):
+        run(["psql", "-h", host, "-p", str(db_port), "-U", "postgres", "-c", sql],
+            cwd=project)  # fmt: skip
+    port = free_port()
+    serve_env = env | {
+        "DATABASE_URL": f"postgresql+asyncpg://postgres@{host}:{db_port}/{database}"
+    }
+    base = f"http://127.0.0.1:{port}"
+
+    server = subprocess.Popen(
+        [command_of(answers), "serve", "--port", str(port)],
+        cwd=project,
+        env=serve_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_ready(f"{base}/health/ready", server, seconds=60)
+        created = http("POST", f"{base}/api/v1/users",
+                       {"email": "ann@example.com", "full_name": "Ann"})  # fmt: skip
+        assert created[0] == 201
+        assert isinstance(created[1], dict)
+        fetched = http("GET", f"{base}/api/v1/users/{created[1]['id']}")
+        assert fetched == (200, created[1] | {"orders": []})
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+
+    assert server.returncode == 0, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("name", list(CHECKED_ONLY))
+def test_newer_python_targets_lint_and_type_check(
+    name: str,
+    tmp_path: Path,
+    installed_defaults: tuple[dict[str, object], Path, dict[str, str]],
+) -> None:
+    _, _, env = installed_defaults
+    project = render(tmp_path / name, **CHECKED_ONLY[name])
+
+    run(["ruff", "check", "."], cwd=project, env=env)
+    run(["ruff", "format", "--check", "."], cwd=project, env=env)
+    run(["mypy"], cwd=project, env=env)

@@ -1,0 +1,157 @@
+"""What a render produces: the files, the answers file, no residue, determinism."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import render
+
+ANSWER_SETS = {
+    "defaults": {},
+    "custom": {
+        "project_name": "Orders API",
+        "package_name": "orders_core",
+        "python_version": "3.12",
+        "database_url": "postgresql+asyncpg://orders@db.internal:6432/orders",
+        "pool_size": 20,
+        "max_overflow": 0,
+        "pool_timeout": 2.5,
+        "pool_recycle": -1,
+        "pool_pre_ping": False,
+        "echo_sql": True,
+    },
+}
+
+EXPECTED_FILES = [
+    ".copier-answers.yml",
+    ".env.example",
+    ".gitignore",
+    "README.md",
+    "alembic.ini",
+    "pyproject.toml",
+    "migrations/env.py",
+    "migrations/script.py.mako",
+    "migrations/versions/2026_11_23_0001_users_and_orders.py",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/__main__.py",
+    "src/{pkg}/main.py",
+    "src/{pkg}/config.py",
+    "src/{pkg}/errors.py",
+    "src/{pkg}/py.typed",
+    "src/{pkg}/db/base.py",
+    "src/{pkg}/db/engine.py",
+    "src/{pkg}/db/session.py",
+    "src/{pkg}/models/user.py",
+    "src/{pkg}/models/order.py",
+    "src/{pkg}/repositories/base.py",
+    "src/{pkg}/repositories/users.py",
+    "src/{pkg}/schemas/users.py",
+    "src/{pkg}/api/deps.py",
+    "src/{pkg}/api/health.py",
+    "src/{pkg}/api/users.py",
+    "tests/conftest.py",
+    "tests/test_users.py",
+    "tests/test_migrations.py",
+    "tests/test_transactions.py",
+]
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module", params=list(ANSWER_SETS))
+def rendered(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, object], Path]:
+    answers = ANSWER_SETS[request.param]
+    return answers, render(tmp_path_factory.mktemp(request.param) / "p", **answers)
+
+
+def test_expected_files_exist(rendered: tuple[dict[str, object], Path]) -> None:
+    answers, project = rendered
+    package = answers.get("package_name", "my_service")
+
+    missing = [
+        name.format(pkg=package)
+        for name in EXPECTED_FILES
+        if not (project / name.format(pkg=package)).is_file()
+    ]
+
+    assert missing == []
+
+
+def test_no_jinja_residue(rendered: tuple[dict[str, object], Path]) -> None:
+    _, project = rendered
+    files = tree(project)
+
+    assert [name for name in files if name.endswith(".jinja")] == []
+    assert [name for name in files if "{{" in name or "{%" in name] == []
+    residue = [
+        name
+        for name, content in files.items()
+        if b"{{" in content or b"{%" in content or b"{#" in content
+    ]
+    assert residue == []
+
+
+def test_answers_file_records_every_answer_and_the_template(
+    rendered: tuple[dict[str, object], Path],
+) -> None:
+    answers, project = rendered
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+    assert "_commit" in recorded
+    assert "_src_path" in recorded
+    for question, value in answers.items():
+        assert recorded[question] == value
+
+
+def test_answers_reach_the_settings_defaults(
+    rendered: tuple[dict[str, object], Path],
+) -> None:
+    answers, project = rendered
+    package = answers.get("package_name", "my_service")
+    config = (project / "src" / str(package) / "config.py").read_text()
+    env_example = (project / ".env.example").read_text()
+
+    pool_size = answers.get("pool_size", 5)
+    assert f"database_pool_size: int = Field(default={pool_size}, ge=1)" in config
+    assert f"DATABASE_POOL_SIZE={pool_size}\n" in env_example
+    pre_ping = answers.get("pool_pre_ping", True)
+    assert f"database_pool_pre_ping: bool = {pre_ping}\n" in config
+
+
+def test_python_version_sets_requires_python_and_tool_targets(
+    rendered: tuple[dict[str, object], Path],
+) -> None:
+    answers, project = rendered
+    version = str(answers.get("python_version", "3.11"))
+    pyproject = (project / "pyproject.toml").read_text()
+
+    assert f'requires-python = ">={version}"' in pyproject
+    assert f'target-version = "py{version.replace(".", "")}"' in pyproject
+    assert f'python_version = "{version}"' in pyproject
+
+
+def test_rendering_is_deterministic(tmp_path: Path) -> None:
+    answers = ANSWER_SETS["custom"]
+
+    first = tree(render(tmp_path / "first", **answers))
+    second = tree(render(tmp_path / "second", **answers))
+
+    assert first == second
+
+
+def test_no_secret_is_rendered(tmp_path: Path) -> None:
+    project = render(tmp_path / "p")
+
+    assert not (project / ".env").exists()
+    assert ".env\n" in (project / ".gitignore").read_text()
+    for content in tree(project).values():
+        assert b"changethis" not in content.lower()
