@@ -7,6 +7,9 @@ from pathlib import Path
 import uvicorn
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError
+
+from .config import get_settings
 
 
 def migrate(alembic_ini: Path) -> None:
@@ -14,7 +17,15 @@ def migrate(alembic_ini: Path) -> None:
         raise SystemExit(
             f"{alembic_ini} not found: run this from the project directory"
         )
-    command.upgrade(Config(str(alembic_ini)), "head")
+    try:
+        command.upgrade(Config(str(alembic_ini)), "head")
+    except (DBAPIError, OSError) as exc:
+        # "database does not exist" or "connection refused" deserve one clear line,
+        # not a driver traceback. str(URL) masks the password.
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise SystemExit(
+            f"migrations failed on {get_settings().database_url}: {reason}"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
