@@ -168,6 +168,11 @@ def positive_number_answer_error(value: object, question: str) -> str:
     return ""
 
 
+def database_name(url: str) -> str:
+    """The database a URL names: 'postgresql+asyncpg://u@h/app?ssl=1' -> 'app'."""
+    return urlsplit(url).path.lstrip("/")
+
+
 class AnswersExtension(Extension):
     """Expose the functions above to copier.yml as Jinja filters."""
 
@@ -176,6 +181,7 @@ class AnswersExtension(Extension):
         environment.filters.update(
             {
                 "slugify": slugify,
+                "database_name": database_name,
                 "text_answer_error": text_answer_error,
                 "project_slug_error": project_slug_error,
                 "package_name_error": package_name_error,
