@@ -12,7 +12,7 @@ from ..repositories.orders import OrdersRepository
 from ..repositories.users import UsersRepository
 
 
-def get_settings(request: Request) -> Settings:
+def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -41,7 +41,7 @@ async def get_session(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSessi
 # is sent. With the default scope it would run after the response, so a failed
 # COMMIT could follow a 2xx the client already received.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_users_repository(session: SessionDep) -> UsersRepository:
