@@ -9,7 +9,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
 
-from .config import get_settings
+from .config import ConfigurationError, get_settings
+from .logs import configure_logging
 
 
 def migrate(alembic_ini: Path) -> None:
@@ -39,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-migrate", action="store_true", help="skip migrations")
     args = parser.parse_args(argv)
+    try:
+        configure_logging(get_settings())
+    except ConfigurationError as exc:
+        raise SystemExit(str(exc)) from None
 
     if args.command == "migrate" or not args.no_migrate:
         migrate(args.alembic_ini)
@@ -48,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            # Our middleware logs each request with its id; uvicorn's loggers
+            # propagate to the handler configure_logging installed.
+            access_log=False,
+            log_config=None,
         )
 
 

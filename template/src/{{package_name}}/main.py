@@ -9,10 +9,12 @@ from .api import health, users
 from .config import Settings, get_settings
 from .db.session import Database
 from .errors import register_error_handlers
+from .logs import RequestContextMiddleware, configure_logging
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title=settings.app_name, lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware)
     register_error_handlers(app)
     app.include_router(health.router)
     app.include_router(users.router, prefix="/api/v1")

@@ -20,7 +20,13 @@ async def health() -> dict[str, str]:
 @router.get(
     "/ready",
     summary="Readiness: the database answers SELECT 1",
-    responses={503: {"description": "The database is unreachable or too slow"}},
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ok"}}}},
+        503: {
+            "description": "The database is unreachable or too slow",
+            "content": {"application/json": {"example": {"status": "unavailable"}}},
+        },
+    },
 )
 async def ready(sessionmaker: SessionmakerDep, settings: SettingsDep) -> JSONResponse:
     try:

@@ -20,7 +20,13 @@ from ..schemas.users import (
 )
 from .deps import OrdersDep, UsersDep
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(
+    prefix="/users",
+    tags=["users"],
+    responses={
+        503: {"model": ErrorBody, "description": "No database connection was free"}
+    },
+)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No user with this id"}

@@ -1,0 +1,115 @@
+"""Logging: one handler, text or JSON lines, every record tagged with the request id."""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .config import Settings
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is echoed into logs and headers: accept only a safe token.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+_ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+access_logger = logging.getLogger(f"{__package__}.access")
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        payload |= {k: getattr(record, k) for k in _ACCESS_FIELDS if hasattr(record, k)}
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Route every logger through one handler; idempotent, so safe per app."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestIdFilter())
+    json_format = settings.log_format == "json"
+    handler.setFormatter(
+        JsonFormatter() if json_format else logging.Formatter(_TEXT_FORMAT)
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log_level)
+    # SQL echo: SQLAlchemy adds a second, unformatted stdout handler to its engine
+    # logger unless it already has one; give it ours and stop the propagation.
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    engine_logger.handlers = [handler]
+    engine_logger.propagate = False
+
+
+class RequestContextMiddleware:
+    """Give each request an id (the client's X-Request-ID if safe), echo it in the
+    response, tag the request's log records with it, and log one access line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            access_logger.info(
+                "%s %s %d %.2fms",
+                scope["method"],
+                scope["path"],
+                status,
+                duration_ms,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
+            request_id_var.reset(token)
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    wanted = REQUEST_ID_HEADER.lower().encode()
+    for name, value in scope["headers"]:
+        if name == wanted:
+            candidate = value.decode("latin-1")
+            return candidate if _SAFE_REQUEST_ID.match(candidate) else None
+    return None
