@@ -228,6 +228,19 @@ def test_serve_migrates_and_answers(
     assert "Traceback" not in output
 
 
+def test_make_verbs_work_as_the_readme_says(
+    installed_defaults: tuple[dict[str, object], Path, dict[str, str]],
+    postgres: tuple[str, int],
+) -> None:
+    _, project, env = installed_defaults
+
+    completed = run(
+        ["make", "install", "lint", "typecheck", "test"], cwd=project, env=env
+    )
+
+    assert " passed" in completed.stdout
+
+
 @pytest.mark.parametrize("name", list(CHECKED_ONLY))
 def test_newer_python_targets_lint_and_type_check(
     name: str,
