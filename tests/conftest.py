@@ -15,10 +15,10 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = ("127.0.0.1", 5432)
 
 
-def render(destination: Path, **answers: Any) -> Path:
+def render(destination: Path, template: Path = TEMPLATE_ROOT, **answers: Any) -> Path:
     """Render the template's working tree (committed or not) with these answers."""
     run_copy(
-        str(TEMPLATE_ROOT),
+        str(template),
         str(destination),
         data=answers,
         defaults=True,
@@ -59,6 +59,26 @@ def run(
             f"--- stderr\n{completed.stderr[-8000:]}"
         )
     return completed
+
+
+@pytest.fixture(scope="session")
+def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template's working tree committed to a scratch repository.
+
+    Copier renders a dirty template through a throwaway commit whose hash (the
+    answers file's _commit) changes at every render; a clean copy does not.
+    """
+    snapshot = tmp_path_factory.mktemp("template") / "template"
+    shutil.copytree(
+        TEMPLATE_ROOT,
+        snapshot,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
+    )
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    run(["git", "init", "-q"], cwd=snapshot)
+    run(["git", "add", "-A"], cwd=snapshot)
+    run([*git, "commit", "-q", "-m", "snapshot"], cwd=snapshot)
+    return snapshot
 
 
 @pytest.fixture(scope="session")

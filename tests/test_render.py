@@ -139,11 +139,11 @@ def test_python_version_sets_requires_python_and_tool_targets(
     assert f'python_version = "{version}"' in pyproject
 
 
-def test_rendering_is_deterministic(tmp_path: Path) -> None:
+def test_rendering_is_deterministic(tmp_path: Path, template_snapshot: Path) -> None:
     answers = ANSWER_SETS["custom"]
 
-    first = tree(render(tmp_path / "first", **answers))
-    second = tree(render(tmp_path / "second", **answers))
+    first = tree(render(tmp_path / "first", template_snapshot, **answers))
+    second = tree(render(tmp_path / "second", template_snapshot, **answers))
 
     assert first == second
 
