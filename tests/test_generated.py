@@ -241,6 +241,26 @@ def test_make_verbs_work_as_the_readme_says(
     assert " passed" in completed.stdout
 
 
+def test_plain_pip_install_with_the_dev_extra_works(
+    installed_defaults: tuple[dict[str, object], Path, dict[str, str]],
+    tmp_path: Path,
+    postgres: tuple[str, int],
+) -> None:
+    _, project, env = installed_defaults
+    venv = tmp_path / "pip-venv"
+    python = venv / "bin" / "python"
+
+    run(["python3", "-m", "venv", venv], cwd=project)
+    pip_install = [python, "-m", "pip", "install", "--quiet", "-e", ".[dev]"]
+    run(pip_install, cwd=project, timeout=1200)
+    pip_env = env | {"PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
+    completed = run(
+        ["pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=pip_env
+    )
+
+    assert " passed" in completed.stdout
+
+
 @pytest.mark.parametrize("name", list(CHECKED_ONLY))
 def test_newer_python_targets_lint_and_type_check(
     name: str,
