@@ -1,11 +1,19 @@
 """Domain errors and their HTTP mapping, in one place."""
 
+import logging
 from typing import ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+logger = logging.getLogger(__name__)
+
+QUERY_CANCELED = "57014"  # statement_timeout
+# Connection exceptions (class 08) and the server shutting down or starting up.
+UNAVAILABLE_PREFIXES = ("08", "57P01", "57P02", "57P03")
 
 
 class ErrorBody(BaseModel):
@@ -47,6 +55,42 @@ async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unavailable() -> JSONResponse:
+    return JSONResponse(
+        {"detail": "the database is unavailable; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Outages and timeouts are the client's to retry; the rest is our bug.
+
+    No message from the driver reaches the client: it can hold SQL and values.
+    """
+    assert isinstance(exc, DBAPIError)
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    if sqlstate == QUERY_CANCELED:
+        return JSONResponse(
+            {"detail": "the database took too long; the query was cancelled"},
+            status_code=504,
+        )
+    if exc.connection_invalidated or sqlstate.startswith(UNAVAILABLE_PREFIXES):
+        logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _unavailable()
+    logger.error("database error", exc_info=exc)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+async def _cannot_connect(request: Request, exc: Exception) -> JSONResponse:
+    # asyncpg raises these directly when a new connection cannot be made.
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return _unavailable()
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(ConnectionError, _cannot_connect)
+    app.add_exception_handler(TimeoutError, _cannot_connect)

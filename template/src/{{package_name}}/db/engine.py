@@ -15,6 +15,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.database_pool_pre_ping,
         echo=settings.database_echo,
         connect_args={
-            "server_settings": {"application_name": settings.database_application_name},
+            "timeout": settings.database_connect_timeout,
+            "server_settings": {
+                "application_name": settings.database_application_name,
+                "statement_timeout": str(
+                    round(settings.database_statement_timeout * 1000)
+                ),
+            },
         },
     )
