@@ -254,9 +254,9 @@ def test_plain_pip_install_with_the_dev_extra_works(
     pip_install = [python, "-m", "pip", "install", "--quiet", "-e", ".[dev]"]
     run(pip_install, cwd=project, timeout=1200)
     pip_env = env | {"PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
-    completed = run(
-        ["pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=pip_env
-    )
+    # The fault tests ran in the other installs; here the point is packaging.
+    command = ["pytest", "-q", "-p", "no:cacheprovider", "-m", "not faults"]
+    completed = run(command, cwd=project, env=pip_env)
 
     assert " passed" in completed.stdout
 

@@ -221,7 +221,8 @@ def test_update_keeps_team_edits_and_applies_template_changes(
         PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
     )
     run([uv, "sync", "--python", "python3"], cwd=project, env=env)
-    completed = run(["pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+    command = ["pytest", "-q", "-p", "no:cacheprovider", "-m", "not faults"]
+    completed = run(command, cwd=project, env=env)
     assert " passed" in completed.stdout
 
 
