@@ -160,6 +160,35 @@ def integer_answer_error(value: object, question: str, minimum: int) -> str:
     return ""
 
 
+# PostgreSQL's default max_connections (100) minus superuser_reserved_connections (3).
+DEFAULT_MAX_CONNECTIONS = 97
+
+
+def pool_capacity_error(pool_size: object, max_overflow: object) -> str:
+    """Valid alone, absurd together: one process could exhaust the server."""
+    if not (isinstance(pool_size, int) and isinstance(max_overflow, int)):
+        return ""  # the per-question checks report non-integers
+    total = pool_size + max_overflow
+    if total > DEFAULT_MAX_CONNECTIONS:
+        return (
+            f"pool_size + max_overflow = {total}: one process could open more "
+            f"connections than a default PostgreSQL server allows to applications "
+            f"({DEFAULT_MAX_CONNECTIONS}); lower them, or raise max_connections and "
+            "put PgBouncer in front"
+        )
+    return ""
+
+
+def pool_recycle_error(value: object) -> str:
+    if error := integer_answer_error(value, "pool_recycle", -1):
+        return error
+    if value == 0:
+        return (
+            "pool_recycle 0 would reconnect on every checkout; use -1 (never) or >= 1"
+        )
+    return ""
+
+
 def positive_number_answer_error(value: object, question: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"{question} must be a number of seconds > 0; got {value!r}"
@@ -189,5 +218,7 @@ class AnswersExtension(Extension):
                 "database_url_error": database_url_error,
                 "integer_answer_error": integer_answer_error,
                 "positive_number_answer_error": positive_number_answer_error,
+                "pool_recycle_error": pool_recycle_error,
             }
         )
+        environment.globals["pool_capacity_error"] = pool_capacity_error

@@ -91,7 +91,28 @@ INVALID_ANSWERS = [
     ("pool_timeout", -3.5, "> 0"),
     ("pool_timeout", "soon", "number of seconds"),
     ("pool_recycle", -2, "must be >= -1"),
+    ("pool_recycle", 0, "reconnect on every checkout"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("pool_size", "max_overflow", "total"), [(90, 10, 100), (5, 93, 98), (200, 0, 200)]
+)
+def test_a_pool_larger_than_the_server_allows_is_rejected(
+    copie, pool_size: int, max_overflow: int, total: int
+) -> None:
+    result = copie.copy(
+        extra_answers={"pool_size": pool_size, "max_overflow": max_overflow}
+    )
+
+    assert result.exit_code != 0
+    assert f"pool_size + max_overflow = {total}" in str(result.exception)
+
+
+def test_the_largest_pool_a_default_server_allows_is_accepted(copie) -> None:
+    result = copie.copy(extra_answers={"pool_size": 90, "max_overflow": 7})
+
+    assert result.exit_code == 0, result.exception
 
 
 @pytest.mark.parametrize(
