@@ -160,6 +160,14 @@ def integer_answer_error(value: object, question: str, minimum: int) -> str:
     return ""
 
 
+def boolean_answer_error(value: object, question: str) -> str:
+    # Boolean questions are `type: yaml` too: copier's bool type reads any
+    # unknown word ("maybe") as true.
+    if isinstance(value, bool):
+        return ""
+    return f"{question} must be true or false (yes/no); got {value!r}"
+
+
 # PostgreSQL's default max_connections (100) minus superuser_reserved_connections (3).
 DEFAULT_MAX_CONNECTIONS = 97
 
@@ -219,6 +227,7 @@ class AnswersExtension(Extension):
                 "integer_answer_error": integer_answer_error,
                 "positive_number_answer_error": positive_number_answer_error,
                 "pool_recycle_error": pool_recycle_error,
+                "boolean_answer_error": boolean_answer_error,
             }
         )
         environment.globals["pool_capacity_error"] = pool_capacity_error

@@ -12,10 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 START = "<!-- answers:start (generated from copier.yml: python -m tests.readme) -->"
 END = "<!-- answers:end -->"
-# copier.yml types shown to users: the numeric questions are `yaml` only so that
-# their validators can name the question when a non-number is given.
+# copier.yml types shown to users: the numeric and boolean questions are `yaml`
+# only so that their validators can name the question on a wrong value.
 SHOWN_TYPES = {"pool_size": "int", "max_overflow": "int", "pool_recycle": "int",
-               "pool_timeout": "float"}  # fmt: skip
+               "pool_timeout": "float", "pool_pre_ping": "bool",
+               "echo_sql": "bool"}  # fmt: skip
 
 
 def _cell(value: object) -> str:

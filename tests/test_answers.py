@@ -92,6 +92,8 @@ INVALID_ANSWERS = [
     ("pool_timeout", "soon", "number of seconds"),
     ("pool_recycle", -2, "must be >= -1"),
     ("pool_recycle", 0, "reconnect on every checkout"),
+    ("pool_pre_ping", "maybe", "must be true or false"),
+    ("echo_sql", 2, "must be true or false"),
 ]
 
 
