@@ -18,7 +18,7 @@ from ..schemas.users import (
     decode_cursor,
     encode_cursor,
 )
-from .deps import OrdersDep, UsersDep
+from .deps import OrdersDep, OrdersReaderDep, UsersDep, UsersReaderDep
 
 router = APIRouter(
     prefix="/users",
@@ -75,7 +75,7 @@ async def create_users_bulk(body: BulkUsers, users: UsersDep) -> BulkInsertResul
 
 @router.get("", summary="List users, oldest first, a page at a time")
 async def list_users(
-    users: UsersDep,
+    users: UsersReaderDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     after: Annotated[Cursor | None, Query()] = None,
 ) -> UserPage:
@@ -94,7 +94,7 @@ async def list_users(
     summary="Get a user with their orders",
     responses=NOT_FOUND,
 )
-async def get_user(user_id: uuid.UUID, users: UsersDep) -> User:
+async def get_user(user_id: uuid.UUID, users: UsersReaderDep) -> User:
     return _found(await users.get_with_orders(user_id), user_id)
 
 
@@ -139,5 +139,5 @@ async def create_order(
     summary="List a user's orders, oldest first",
     responses=NOT_FOUND,
 )
-async def list_orders(user_id: uuid.UUID, orders: OrdersDep) -> list[Order]:
+async def list_orders(user_id: uuid.UUID, orders: OrdersReaderDep) -> list[Order]:
     return await orders.list_for_user(user_id)

@@ -33,6 +33,10 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessionmaker = create_sessionmaker(engine)
+        # Same pool; connections run each statement in its own transaction.
+        self.read_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
