@@ -1,0 +1,378 @@
+"""Benchmark a rendered service against a raw-asyncpg ceiling, in one run.
+
+    uv run python bench/run.py [--duration 10] [--runs 3] [--connections 32]
+
+Renders the template with default answers, installs it, migrates and seeds a
+scratch database on 127.0.0.1:5432 (10,000 users, 50,000 orders), then serves
+the rendered app and bench/ceiling.py one after the other with uvicorn pinned
+to CPU 0, loads each with wrk pinned to CPU 1, and prints req/s, p50, p99 and
+errors per endpoint (medians of the runs) with the ratio to the ceiling, plus
+bulk-insert rows/s against asyncpg's COPY. Needs 2 cores; installs wrk from
+Debian's packages if it is missing.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from copier import run_copy
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Both apps get the same number of connections. No overflow for the service: under
+# steady load above pool_size, overflow connections are opened and closed per
+# request, which measures reconnects rather than queries.
+POOL_SIZE = 10
+
+LUA_USER = """
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+request = function()
+  return wrk.format("GET", "/api/v1/users/" .. ids[math.random(#ids)])
+end
+"""
+LUA_PAGE = """
+request = function() return wrk.format("GET", "/api/v1/users?limit=50") end
+"""
+LUA_CREATE = """
+local counter = 0
+local prefix = os.getenv("BENCH_PREFIX")
+request = function()
+  counter = counter + 1
+  local body = '{"email": "' .. prefix .. counter .. '@bench.example",'
+    .. ' "full_name": "B"}'
+  local headers = {["Content-Type"] = "application/json"}
+  return wrk.format("POST", "/api/v1/users", headers, body)
+end
+"""
+ENDPOINTS = {
+    "GET user + orders": LUA_USER,
+    "GET page of 50": LUA_PAGE,
+    "POST create user": LUA_CREATE,
+}
+
+SEED = """
+import asyncio, sys, uuid, random
+import asyncpg
+
+async def main(dsn, ids_file):
+    connection = await asyncpg.connect(dsn)
+    users = [(uuid.uuid4(), f"seed{i}@bench.example", f"Seed {i}")
+             for i in range(10_000)]
+    await connection.copy_records_to_table(
+        "users", records=users, columns=["id", "email", "full_name"])
+    orders = [(uuid.uuid4(), users[i % 10_000][0], random.randint(0, 100_000))
+              for i in range(50_000)]
+    await connection.copy_records_to_table(
+        "orders", records=orders, columns=["id", "user_id", "total"])
+    await connection.execute("ANALYZE")
+    await connection.close()
+    with open(ids_file, "w") as out:
+        out.write("\\n".join(str(user[0]) for user in users[:2_000]))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+BULK = """
+import asyncio, json, sys, time, uuid
+import asyncpg, httpx
+
+ROWS = 10_000
+
+async def main(dsn, url, runs):
+    connection = await asyncpg.connect(dsn)
+    copy, service = [], []
+    for run in range(runs):
+        rows = [(uuid.uuid4(), f"copy{run}-{i}@bulk.example", "Bulk")
+                for i in range(ROWS)]
+        started = time.perf_counter()
+        await connection.copy_records_to_table(
+            "users", records=rows, columns=["id", "email", "full_name"])
+        copy.append(ROWS / (time.perf_counter() - started))
+        body = [{"email": f"api{run}-{i}@bulk.example", "full_name": "Bulk"}
+                for i in range(ROWS)]
+        async with httpx.AsyncClient(timeout=120) as client:
+            started = time.perf_counter()
+            response = await client.post(url + "/api/v1/users/bulk", json=body)
+            service.append(ROWS / (time.perf_counter() - started))
+        assert response.status_code == 201, response.text
+    await connection.close()
+    print(json.dumps({"copy": copy, "service": service}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+@dataclass
+class Result:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def sh(command: list[str], **kwargs: object) -> str:
+    completed = subprocess.run(command, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+    if completed.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{completed.stdout}\n{completed.stderr}")
+    return str(completed.stdout)
+
+
+def ensure_wrk() -> str:
+    if shutil.which("wrk") is None:
+        print("installing wrk from Debian's packages ...", flush=True)
+        sh(["apt-get", "update", "-qq"])
+        sh(["apt-get", "install", "-y", "-qq", "wrk"])
+    return str(shutil.which("wrk"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def psql(sql: str) -> None:
+    sh(["psql", ADMIN_DSN, "-q", "-c", sql])
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(output: str) -> Result:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+    p50, p99 = (re.match(r"([\d.]+)(\w+)", latency[k]) for k in ("50", "99"))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Result(rps, to_ms(*p50.groups()), to_ms(*p99.groups()), errors)  # type: ignore[union-attr]
+
+
+def serve(
+    command: list[str], env: dict[str, str], cwd: Path, port: int
+) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            "0",
+            *command,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/v1/users?limit=1", timeout=1
+            )
+            return process
+        except OSError:
+            if process.poll() is not None:
+                sys.exit(f"server exited:\n{process.communicate()[0]}")
+            time.sleep(0.2)
+    process.kill()
+    sys.exit("server did not start")
+
+
+def load(
+    wrk: str, port: int, lua: Path, args: argparse.Namespace, env: dict[str, str]
+) -> Result:
+    output = sh(
+        [
+            "taskset",
+            "-c",
+            "1",
+            wrk,
+            "-t1",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--latency",
+            "-s",
+            str(lua),
+            f"http://127.0.0.1:{port}",
+        ],
+        env=env,
+    )
+    return parse_wrk(output)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs per endpoint (median)"
+    )
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch directory"
+    )
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    database = f"bench_{os.getpid()}"
+    dsn = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    try:
+        print(f"rendering and installing a sample service in {scratch} ...", flush=True)
+        project = scratch / "service"
+        answers = {
+            "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
+            "pool_size": POOL_SIZE,
+            "max_overflow": 0,
+        }
+        run_copy(
+            str(ROOT),
+            str(project),
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+        env = os.environ | {"UV_PYTHON_DOWNLOADS": "never"}
+        env.pop("VIRTUAL_ENV", None)
+        sh(["uv", "sync", "--quiet", "--python", "python3"], cwd=project, env=env)
+        python, bin_dir = project / ".venv/bin/python", project / ".venv/bin"
+        psql(f"DROP DATABASE IF EXISTS {database}")
+        psql(f"CREATE DATABASE {database}")
+        sh([str(bin_dir / "my-service"), "migrate"], cwd=project, env=env)
+        ids_file = scratch / "user_ids.txt"
+        sh([str(python), "-c", SEED, dsn, str(ids_file)])
+        scripts = {}
+        for name, lua in ENDPOINTS.items():
+            scripts[name] = scratch / (re.sub(r"\W+", "_", name) + ".lua")
+            scripts[name].write_text(lua)
+
+        results: dict[tuple[str, str], list[Result]] = {}
+        targets = {
+            "ceiling (raw asyncpg)": (
+                ["%s" % (bin_dir / "uvicorn"), "ceiling:app"],
+                BENCH,
+                env | {"CEILING_DSN": dsn, "CEILING_POOL": str(POOL_SIZE)},
+            ),
+            "rendered service": (
+                ["%s" % (bin_dir / "uvicorn"), "my_service.main:app"],
+                project,
+                env | {"LOG_LEVEL": "WARNING"},
+            ),
+        }
+        # Interleaved (ceiling, service, ceiling, ...): on a shared machine the
+        # speed drifts over minutes, and a ratio is only fair within one window.
+        for run in range(args.runs):
+            for target, (command, cwd, target_env) in targets.items():
+                port = free_port()
+                server = serve(command, target_env, cwd, port)
+                try:
+                    for name, lua in scripts.items():
+                        wrk_env = env | {
+                            "BENCH_IDS": str(ids_file),
+                            "BENCH_PREFIX": f"{target[:4]}{run}-{time.time_ns()}-",
+                        }
+                        result = load(wrk, port, lua, args, wrk_env)
+                        results.setdefault((target, name), []).append(result)
+                        print(
+                            f"  run {run + 1} {target:22} {name:18} "
+                            f"{result.requests_per_second:8.0f} req/s",
+                            flush=True,
+                        )
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+
+        port = free_port()
+        server = serve(
+            targets["rendered service"][0],
+            targets["rendered service"][2],
+            project,
+            port,
+        )
+        try:
+            bulk = json.loads(
+                sh(
+                    [
+                        str(python),
+                        "-c",
+                        BULK,
+                        dsn,
+                        f"http://127.0.0.1:{port}",
+                        str(args.runs),
+                    ]
+                )
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        report(results, bulk, args)
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def report(
+    results: dict[tuple[str, str], list[Result]],
+    bulk: dict[str, list[float]],
+    args: argparse.Namespace,
+) -> None:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    print(
+        f"\n{cpu}, {os.cpu_count()} cores; server on CPU 0, wrk on CPU 1; "
+        f"{args.connections} connections, {args.duration}s x {args.runs} runs, "
+        "medians\n"
+    )
+    print("| endpoint | implementation | req/s | p50 ms | p99 ms | errors | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name in ENDPOINTS:
+        ceiling = statistics.median(
+            r.requests_per_second for r in results[("ceiling (raw asyncpg)", name)]
+        )
+        for target in ("ceiling (raw asyncpg)", "rendered service"):
+            runs = results[(target, name)]
+            rps = statistics.median(r.requests_per_second for r in runs)
+            print(
+                f"| {name} | {target} | {rps:,.0f} | "
+                f"{statistics.median(r.p50_ms for r in runs):.2f} | "
+                f"{statistics.median(r.p99_ms for r in runs):.2f} | "
+                f"{sum(r.errors for r in runs)} | {rps / ceiling:.2f} |"
+            )
+    copy, service = statistics.median(bulk["copy"]), statistics.median(bulk["service"])
+    bulk_row = "| bulk insert 10,000 users | {} | {:,.0f} rows/s | | | 0 | {:.2f} |"
+    print(bulk_row.format("asyncpg COPY", copy, 1.0))
+    print(bulk_row.format("rendered service", service, service / copy))
+
+
+if __name__ == "__main__":
+    main()
