@@ -12,6 +12,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 logger = logging.getLogger(__name__)
 
 QUERY_CANCELED = "57014"  # statement_timeout
+# Integrity violations that no repository turned into a domain error: the client
+# still gets a 4xx that names no table, constraint or value.
+INTEGRITY_ERRORS = {
+    "23502": (422, "a required value is missing"),
+    "23503": (409, "the request refers to a record that does not exist or is in use"),
+    "23505": (409, "the request conflicts with an existing record"),
+    "23514": (422, "a value is out of the allowed range"),
+}
 # Connection exceptions (class 08) and the server shutting down or starting up.
 UNAVAILABLE_PREFIXES = ("08", "57P01", "57P02", "57P03")
 
@@ -75,6 +83,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
             {"detail": "the database took too long; the query was cancelled"},
             status_code=504,
         )
+    if sqlstate in INTEGRITY_ERRORS:
+        status_code, detail = INTEGRITY_ERRORS[sqlstate]
+        return JSONResponse({"detail": detail}, status_code=status_code)
     if exc.connection_invalidated or sqlstate.startswith(UNAVAILABLE_PREFIXES):
         logger.warning("database unavailable: %s", type(exc.orig).__name__)
         return _unavailable()
