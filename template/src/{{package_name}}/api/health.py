@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from .deps import SessionmakerDep, SettingsDep
+from .deps import ReadSessionmakerDep, SettingsDep
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,10 @@ async def health() -> dict[str, str]:
         },
     },
 )
-async def ready(sessionmaker: SessionmakerDep, settings: SettingsDep) -> JSONResponse:
+async def ready(
+    sessionmaker: ReadSessionmakerDep, settings: SettingsDep
+) -> JSONResponse:
+    # The read sessionmaker: probes come often, and SELECT 1 needs no transaction.
     try:
         async with asyncio.timeout(settings.health_check_timeout):
             async with sessionmaker() as session:
