@@ -181,6 +181,7 @@ def files_with_conflict_markers(project: Path) -> list[str]:
     )
 
 
+@pytest.mark.generated  # it installs the updated project and runs its suite
 def test_update_keeps_team_edits_and_applies_template_changes(
     template: Path, tmp_path: Path, uv: str, shared_venv: Path, postgres: object
 ) -> None:
