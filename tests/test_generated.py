@@ -122,6 +122,8 @@ def test_answers_reach_the_running_engine(
     answers, project, env = installed
     script = f"""
 import asyncio, json
+from sqlalchemy import event
+from {package_of(answers)}.db.engine import ping_if_idle
 from {package_of(answers)}.main import create_app
 
 async def main():
@@ -134,7 +136,8 @@ async def main():
             "max_overflow": pool._max_overflow,
             "pool_timeout": pool.timeout(),
             "pool_recycle": pool._recycle,
-            "pool_pre_ping": pool._pre_ping,
+            "pool_pre_ping": event.contains(engine.sync_engine, "checkout",
+                                            ping_if_idle),
             "echo_sql": bool(engine.echo),
             "driver": engine.dialect.driver,
         }}))
