@@ -61,6 +61,18 @@ def run(
     return completed
 
 
+def sync_into_shared_venv(project: Path, uv: str, shared_venv: Path) -> dict[str, str]:
+    """`uv sync` a rendered project into the shared venv; the environment to run
+    its tools with (the venv's bin first on PATH, no answer-overriding vars)."""
+    env = clean_environment(
+        UV_PROJECT_ENVIRONMENT=str(shared_venv),
+        UV_PYTHON_DOWNLOADS="never",
+        PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    run([uv, "sync", "--python", "python3"], cwd=project, env=env)
+    return env
+
+
 @pytest.fixture(scope="session")
 def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template's working tree committed to a scratch repository.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import clean_environment, render, run
+from .conftest import render, run, sync_into_shared_venv
 
 pytestmark = pytest.mark.generated
 
@@ -59,12 +59,7 @@ def install(
 ) -> tuple[dict[str, object], Path, dict[str, str]]:
     """Render a project and install it as its README says (`uv sync`)."""
     project = render(tmp_path_factory.mktemp(name) / "service", **answers)
-    env = clean_environment(
-        UV_PROJECT_ENVIRONMENT=str(shared_venv),
-        UV_PYTHON_DOWNLOADS="never",
-        PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-    )
-    run([uv, "sync", "--python", "python3"], cwd=project, env=env)
+    env = sync_into_shared_venv(project, uv, shared_venv)
     return answers, project, env
 
 

@@ -5,7 +5,6 @@ project is rendered at v0.1.0, committed and edited as a team would, then the
 template changes, is tagged v0.2.0, and the project is updated.
 """
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
-from .conftest import TEMPLATE_ROOT, clean_environment, run
+from .conftest import TEMPLATE_ROOT, run, sync_into_shared_venv
 
 GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
 PACKAGE = Path("src/my_service")
@@ -216,12 +215,7 @@ def test_update_keeps_team_edits_and_applies_template_changes(
     assert list(project.rglob("*.rej")) == []
 
     # And the updated project, with the team's model and migration, still passes.
-    env = clean_environment(
-        UV_PROJECT_ENVIRONMENT=str(shared_venv),
-        UV_PYTHON_DOWNLOADS="never",
-        PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-    )
-    run([uv, "sync", "--python", "python3"], cwd=project, env=env)
+    env = sync_into_shared_venv(project, uv, shared_venv)
     command = ["pytest", "-q", "-p", "no:cacheprovider", "-m", "not faults"]
     completed = run(command, cwd=project, env=env)
     assert " passed" in completed.stdout
