@@ -41,9 +41,10 @@ async def get_session(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSessi
         yield session
 
 
-async def get_read_sessionmaker(
-    database: Annotated[Database, Depends(get_database)],
-) -> async_sessionmaker[AsyncSession]:
+async def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    # Straight from app.state: every level of dependencies costs FastAPI a
+    # resolution pass on each request, and GET endpoints are the hot path.
+    database: Database = request.app.state.database
     return database.read_sessionmaker
 
 
@@ -55,7 +56,7 @@ ReadSessionmakerDep = Annotated[
 async def get_read_session(
     sessionmaker: ReadSessionmakerDep,
 ) -> AsyncIterator[AsyncSession]:
-    """A session for endpoints that only read: no BEGIN, no COMMIT.
+    """A session for endpoints that only read (see queries/): no BEGIN, no COMMIT.
 
     Each statement runs in its own implicit transaction (autocommit), which
     sees what READ COMMITTED would, two round trips cheaper per request.
@@ -80,16 +81,5 @@ async def get_orders_repository(session: SessionDep) -> OrdersRepository:
     return OrdersRepository(session)
 
 
-async def get_users_reader(session: ReadSessionDep) -> UsersRepository:
-    return UsersRepository(session)
-
-
-async def get_orders_reader(session: ReadSessionDep) -> OrdersRepository:
-    return OrdersRepository(session)
-
-
 UsersDep = Annotated[UsersRepository, Depends(get_users_repository)]
 OrdersDep = Annotated[OrdersRepository, Depends(get_orders_repository)]
-# Repositories for GET endpoints, on a read session: they must not write.
-UsersReaderDep = Annotated[UsersRepository, Depends(get_users_reader)]
-OrdersReaderDep = Annotated[OrdersRepository, Depends(get_orders_reader)]

@@ -6,6 +6,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema
 
 from ..errors import ErrorBody, NotFoundError
 from ..models import Order, User
+from ..queries import users as queries
 from ..schemas.orders import OrderCreate, OrderRead
 from ..schemas.users import (
     MAX_BULK_USERS,
@@ -18,7 +19,7 @@ from ..schemas.users import (
     decode_cursor,
     encode_cursor,
 )
-from .deps import OrdersDep, OrdersReaderDep, UsersDep, UsersReaderDep
+from .deps import OrdersDep, ReadSessionDep, UsersDep
 
 router = APIRouter(
     prefix="/users",
@@ -75,27 +76,27 @@ async def create_users_bulk(body: BulkUsers, users: UsersDep) -> BulkInsertResul
 
 @router.get("", summary="List users, oldest first, a page at a time")
 async def list_users(
-    users: UsersReaderDep,
+    session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     after: Annotated[Cursor | None, Query()] = None,
 ) -> UserPage:
     # One extra row tells whether another page exists, without a COUNT.
-    rows = await users.list_page(limit=limit + 1, after=after)
+    rows = await queries.users_page(session, limit=limit + 1, after=after)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
-    return UserPage(
-        items=[UserRead.model_validate(user) for user in page], next=next_cursor
-    )
+    return UserPage(items=page, next=next_cursor)
 
 
 @router.get(
     "/{user_id}",
-    response_model=UserWithOrders,
     summary="Get a user with their orders",
     responses=NOT_FOUND,
 )
-async def get_user(user_id: uuid.UUID, users: UsersReaderDep) -> User:
-    return _found(await users.get_with_orders(user_id), user_id)
+async def get_user(user_id: uuid.UUID, session: ReadSessionDep) -> UserWithOrders:
+    found = await queries.user_with_orders(session, user_id)
+    if found is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return found
 
 
 @router.patch(
@@ -135,9 +136,8 @@ async def create_order(
 
 @router.get(
     "/{user_id}/orders",
-    response_model=list[OrderRead],
     summary="List a user's orders, oldest first",
     responses=NOT_FOUND,
 )
-async def list_orders(user_id: uuid.UUID, orders: OrdersReaderDep) -> list[Order]:
-    return await orders.list_for_user(user_id)
+async def list_orders(user_id: uuid.UUID, session: ReadSessionDep) -> list[OrderRead]:
+    return await queries.orders_of_user(session, user_id)

@@ -1,10 +1,7 @@
-import uuid
-
-from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFoundError
-from ..models import Order, User
+from ..models import Order
 from .base import Repository, violated_constraint
 
 USER_FOREIGN_KEY = "fk_orders_user_id_users"
@@ -22,16 +19,3 @@ class OrdersRepository(Repository[Order]):
             if violated_constraint(exc) == USER_FOREIGN_KEY:
                 raise NotFoundError(f"user {obj.user_id} not found") from exc
             raise
-
-    async def list_for_user(self, user_id: uuid.UUID) -> list[Order]:
-        """The user's orders, oldest first; NotFoundError if the user does not exist."""
-        orders = list(
-            await self.session.scalars(
-                select(Order).where(Order.user_id == user_id).order_by(Order.id)
-            )
-        )
-        if not orders and not await self.session.scalar(
-            select(exists().where(User.id == user_id))
-        ):
-            raise NotFoundError(f"user {user_id} not found")
-        return orders

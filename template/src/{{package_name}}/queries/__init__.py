@@ -1,0 +1,1 @@
+"""Read-side queries: GET responses built from Core rows, not ORM entities."""
