@@ -56,10 +56,9 @@ ReadSessionmakerDep = Annotated[
 async def get_read_session(
     sessionmaker: ReadSessionmakerDep,
 ) -> AsyncIterator[AsyncSession]:
-    """A session for endpoints that only read (see queries/): no BEGIN, no COMMIT.
+    """A session for endpoints that only read (queries/); it must not write.
 
-    Each statement runs in its own implicit transaction (autocommit), which
-    sees what READ COMMITTED would, two round trips cheaper per request.
+    It comes from Database.read_sessionmaker, which says how it reads.
     """
     async with sessionmaker() as session:
         yield session

@@ -1,0 +1,90 @@
+"""The `pgbouncer` answer: the rendered service, tested through a real PgBouncer.
+
+PgBouncer (transaction pooling) runs in front of the PostgreSQL on 5432; the
+rendered project's whole suite, including its 32-client load test, runs with
+TEST_DATABASE_URL pointing at PgBouncer.
+"""
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import render, run, sync_into_shared_venv
+from .pgbouncer import running_pgbouncer
+
+pytestmark = pytest.mark.generated
+
+PACKAGE = "behind_bouncer"
+TEST_DATABASE = f"{PACKAGE}_test"
+
+
+@pytest.fixture(scope="module")
+def bouncer(postgres: tuple[str, int]) -> Iterator[int]:
+    with running_pgbouncer(upstream=postgres[1]) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def project(
+    tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
+) -> tuple[Path, dict[str, str]]:
+    destination = tmp_path_factory.mktemp("pgbouncer") / "service"
+    render(destination, pgbouncer=True, package_name=PACKAGE)
+    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+
+
+def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
+    path, env = project
+
+    run(["ruff", "check", "."], cwd=path, env=env)
+    run(["ruff", "format", "--check", "."], cwd=path, env=env)
+    run(["mypy"], cwd=path, env=env)
+
+
+def test_rendered_suite_passes_through_pgbouncer(
+    project: tuple[Path, dict[str, str]], bouncer: int
+) -> None:
+    path, env = project
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{bouncer}/{TEST_DATABASE}"
+
+    completed = run(
+        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"],
+        cwd=path,
+        env=env | {"TEST_DATABASE_URL": url},
+    )
+
+    assert " passed" in completed.stdout
+    assert "skipped" not in completed.stdout
+    assert "PASSED tests/test_pgbouncer.py::" in completed.stdout
+    # The traffic went through PgBouncer: its own count of transactions.
+    assert transactions_through(bouncer, TEST_DATABASE) > 3 * 32 * 32
+
+
+def transactions_through(port: int, database: str) -> int:
+    stats = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-At",
+            "-F",
+            ",",
+            "-c",
+            "SHOW STATS",
+            "pgbouncer",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in stats.splitlines():
+        name, total_xact_count, *_ = line.split(",")
+        if name == database:
+            return int(total_xact_count)
+    return 0
