@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .api import health, users
 from .config import Settings, get_settings
-from .db.session import Database
+from .db.session import Database, SessionGate
 from .errors import register_error_handlers
 from .logs import RequestContextMiddleware, configure_logging
 
@@ -35,6 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_body_size,
     )
     app.state.settings = settings
+    app.state.session_gate = SessionGate(
+        capacity=settings.database_pool_size + settings.database_max_overflow,
+        timeout=settings.database_pool_timeout,
+    )
     if settings.cors_origins:
         # Closed unless configured: no origin may call the API from a browser.
         app.add_middleware(

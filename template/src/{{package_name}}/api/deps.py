@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
-from ..db.session import Database
+from ..db.session import Database, SessionGate
 from ..repositories.orders import OrdersRepository
 from ..repositories.users import UsersRepository
 
@@ -35,9 +35,12 @@ async def get_sessionmaker(
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-async def get_session(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
+async def get_session(
+    request: Request, sessionmaker: SessionmakerDep
+) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request: commit on success, else roll back."""
-    async with sessionmaker.begin() as session:
+    gate: SessionGate = request.app.state.session_gate
+    async with gate.admit(), sessionmaker.begin() as session:
         yield session
 
 
@@ -54,13 +57,14 @@ ReadSessionmakerDep = Annotated[
 
 
 async def get_read_session(
-    sessionmaker: ReadSessionmakerDep,
+    request: Request, sessionmaker: ReadSessionmakerDep
 ) -> AsyncIterator[AsyncSession]:
     """A session for endpoints that only read (queries/); it must not write.
 
     It comes from Database.read_sessionmaker, which says how it reads.
     """
-    async with sessionmaker() as session:
+    gate: SessionGate = request.app.state.session_gate
+    async with gate.admit(), sessionmaker() as session:
         yield session
 
 
