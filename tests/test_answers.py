@@ -49,6 +49,7 @@ def test_defaults_are_the_documented_ones(tmp_path: Path) -> None:
     assert recorded["pool_pre_ping"] is True
     assert recorded["echo_sql"] is False
     assert recorded["pgbouncer"] is False
+    assert recorded["read_replica"] is False
 
 
 def test_slug_package_and_database_derive_from_the_project_name(
@@ -95,6 +96,7 @@ INVALID_ANSWERS = [
     ("pool_recycle", 0, "reconnect on every checkout"),
     ("pool_pre_ping", "maybe", "must be true or false"),
     ("pgbouncer", "transaction", "must be true or false"),
+    ("read_replica", "yes please", "must be true or false"),
     ("echo_sql", 2, "must be true or false"),
 ]
 

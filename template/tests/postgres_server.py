@@ -71,6 +71,20 @@ class ThrowawayPostgres:
                   "--no-sync", "--no-instructions")  # fmt: skip
         self.start()
 
+    def create_replica(self) -> "ThrowawayPostgres":
+        """A streaming standby of this server (pg_basebackup -R), started."""
+        basebackup = find_binary("pg_basebackup")
+        if basebackup is None:
+            raise FileNotFoundError("pg_basebackup not found (PostgreSQL server)")
+        replica = ThrowawayPostgres()
+        if replica.as_user:
+            shutil.chown(replica.directory, user="postgres")
+        replica._run(basebackup, "-h", "127.0.0.1", "-p", str(self.port),
+                     "-U", "postgres", "-D", str(replica.data), "-R",
+                     "-X", "stream", "--no-sync")  # fmt: skip
+        replica.start()
+        return replica
+
     def start(self) -> None:
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"

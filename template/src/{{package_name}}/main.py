@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # created at startup in the serving event loop, disposed at shutdown.
         database = Database.from_settings(settings)
         app.state.database = database
-        await database.open_pool()
+        await database.start()
         try:
             yield
         finally:

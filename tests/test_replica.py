@@ -1,0 +1,50 @@
+"""The `read_replica` answer: rendered, linted, type-checked, and its suite passed.
+
+The rendered suite makes its own primary and streaming standby (initdb +
+pg_basebackup on free ports) to check where reads go; the rest of it runs
+against the PostgreSQL on 5432 as for the defaults.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import render, run, sync_into_shared_venv
+
+pytestmark = pytest.mark.generated
+
+
+@pytest.fixture(scope="module")
+def project(
+    tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
+) -> tuple[Path, dict[str, str]]:
+    destination = tmp_path_factory.mktemp("replica") / "service"
+    render(destination, read_replica=True, package_name="with_replica")
+    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+
+
+def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
+    path, env = project
+
+    run(["ruff", "check", "."], cwd=path, env=env)
+    run(["ruff", "format", "--check", "."], cwd=path, env=env)
+    run(["mypy"], cwd=path, env=env)
+
+
+def test_rendered_suite_passes_with_a_real_standby(
+    project: tuple[Path, dict[str, str]], postgres: tuple[str, int]
+) -> None:
+    path, env = project
+
+    completed = run(
+        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"], cwd=path, env=env
+    )
+
+    assert " passed" in completed.stdout
+    assert "skipped" not in completed.stdout
+    for test in (
+        "test_reads_come_from_the_replica_and_see_committed_writes",
+        "test_reads_fall_back_to_the_primary_while_the_replica_is_down",
+        "test_reads_go_to_the_primary_while_the_replica_lags",
+    ):
+        assert f"PASSED tests/test_replica.py::{test}" in completed.stdout
