@@ -9,19 +9,21 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from .db.failures import integrity_violation, is_query_cancelled, is_unavailable
+
 logger = logging.getLogger(__name__)
 
-QUERY_CANCELED = "57014"  # statement_timeout
 # Integrity violations that no repository turned into a domain error: the client
 # still gets a 4xx that names no table, constraint or value.
 INTEGRITY_ERRORS = {
-    "23502": (422, "a required value is missing"),
-    "23503": (409, "the request refers to a record that does not exist or is in use"),
-    "23505": (409, "the request conflicts with an existing record"),
-    "23514": (422, "a value is out of the allowed range"),
+    "not_null": (422, "a required value is missing"),
+    "foreign_key": (
+        409,
+        "the request refers to a record that does not exist or is in use",
+    ),
+    "unique": (409, "the request conflicts with an existing record"),
+    "check": (422, "a value is out of the allowed range"),
 }
-# Connection exceptions (class 08) and the server shutting down or starting up.
-UNAVAILABLE_PREFIXES = ("08", "57P01", "57P02", "57P03")
 
 
 class ErrorBody(BaseModel):
@@ -77,16 +79,16 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     No message from the driver reaches the client: it can hold SQL and values.
     """
     assert isinstance(exc, DBAPIError)
-    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-    if sqlstate == QUERY_CANCELED:
+    if is_query_cancelled(exc):
         return JSONResponse(
             {"detail": "the database took too long; the query was cancelled"},
             status_code=504,
         )
-    if sqlstate in INTEGRITY_ERRORS:
-        status_code, detail = INTEGRITY_ERRORS[sqlstate]
+    violation = integrity_violation(exc)
+    if violation is not None:
+        status_code, detail = INTEGRITY_ERRORS[violation.kind]
         return JSONResponse({"detail": detail}, status_code=status_code)
-    if exc.connection_invalidated or sqlstate.startswith(UNAVAILABLE_PREFIXES):
+    if is_unavailable(exc):
         logger.warning("database unavailable: %s", type(exc.orig).__name__)
         return _unavailable()
     logger.error("database error", exc_info=exc)

@@ -6,7 +6,6 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -72,11 +71,3 @@ class Repository(Generic[ModelT]):
             delete(self.model).where(self.model.id == id).returning(self.model.id)
         )
         return deleted is not None
-
-
-def violated_constraint(exc: IntegrityError) -> str | None:
-    """The name of the constraint a write violated, as the driver reports it."""
-    # asyncpg puts it on the original exception, which SQLAlchemy's adapter chains.
-    cause = exc.orig.__cause__ if exc.orig is not None else None
-    name = getattr(cause, "constraint_name", None)
-    return name if isinstance(name, str) else None

@@ -1,8 +1,9 @@
 from sqlalchemy.exc import IntegrityError
 
+from ..db.failures import integrity_violation
 from ..errors import NotFoundError
 from ..models import Order
-from .base import Repository, violated_constraint
+from .base import Repository
 
 USER_FOREIGN_KEY = "fk_orders_user_id_users"
 
@@ -16,6 +17,13 @@ class OrdersRepository(Repository[Order]):
         try:
             return await super().create(obj)
         except IntegrityError as exc:
-            if violated_constraint(exc) == USER_FOREIGN_KEY:
+            violation = integrity_violation(exc)
+            # A constraint of None: the database does not name foreign keys
+            # (SQLite), and user_id is the only one orders has.
+            if (
+                violation is not None
+                and violation.kind == "foreign_key"
+                and violation.constraint in (USER_FOREIGN_KEY, None)
+            ):
                 raise NotFoundError(f"user {obj.user_id} not found") from exc
             raise

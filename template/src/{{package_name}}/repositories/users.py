@@ -6,9 +6,10 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..db.failures import integrity_violation
 from ..errors import ConflictError
 from ..models import User
-from .base import Repository, violated_constraint
+from .base import Repository
 
 EMAIL_CONSTRAINT = "ix_users_email"
 
@@ -66,7 +67,8 @@ class UsersRepository(Repository[User]):
 
 
 def _raise_if_email_taken(exc: IntegrityError, message: str) -> None:
-    if violated_constraint(exc) == EMAIL_CONSTRAINT:
+    violation = integrity_violation(exc)
+    if violation is not None and violation.constraint == EMAIL_CONSTRAINT:
         raise ConflictError(message) from exc
 
 
