@@ -57,7 +57,11 @@ DEPENDENCY_MODULES = frozenset(
 )
 
 # The drivers the rendered code is written and tested for, per dialect.
-ASYNC_DRIVERS = {"postgresql": "asyncpg"}
+ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+EXAMPLE_URLS = {
+    "postgresql": "postgresql+asyncpg://user@host:5432/dbname",
+    "sqlite": "sqlite+aiosqlite:///./file.db",
+}
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -115,18 +119,21 @@ def author_email_error(email: str) -> str:
     return f"author_email must look like name@example.com; got {email!r}"
 
 
-def database_url_error(url: str) -> str:
+def database_url_error(url: str, database: str = "postgresql") -> str:
     """Check the URL as SQLAlchemy's make_url reads it, without needing SQLAlchemy."""
     parts = urlsplit(url)
     dialect, _, driver = parts.scheme.partition("+")
+    example = EXAMPLE_URLS.get(database, EXAMPLE_URLS["postgresql"])
     if not parts.scheme or "://" not in url:
-        return (
-            "database_url must look like postgresql+asyncpg://user@host:5432/dbname; "
-            f"got {url!r}"
-        )
+        return f"database_url must look like {example}; got {url!r}"
     if dialect not in ASYNC_DRIVERS:
         supported = ", ".join(sorted(ASYNC_DRIVERS))
         return f"database_url: dialect {dialect!r} is not supported; use {supported}"
+    if dialect != database:
+        return (
+            f"database_url is a {dialect} URL, but the database answer is "
+            f"{database!r}; use a URL like {example}"
+        )
     expected = ASYNC_DRIVERS[dialect]
     if driver != expected:
         given = f"driver {driver!r}" if driver else "no driver"
@@ -134,6 +141,8 @@ def database_url_error(url: str) -> str:
             f"database_url must name the async driver {expected!r} "
             f"({dialect}+{expected}://...); it has {given}"
         )
+    if dialect == "sqlite":
+        return _sqlite_url_error(url, parts.netloc, parts.path)
     if parts.password is not None:
         return (
             "database_url must not contain a password: answers are saved in "
@@ -147,6 +156,20 @@ def database_url_error(url: str) -> str:
         return f"database_url must name a host; got {url!r}"
     if not parts.path.strip("/"):
         return f"database_url must name a database after the host; got {url!r}"
+    return ""
+
+
+def _sqlite_url_error(url: str, host: str, path: str) -> str:
+    # sqlite+aiosqlite:///relative.db and sqlite+aiosqlite:////absolute.db: no host.
+    if host:
+        return (
+            "database_url: a SQLite URL names a file, not a host: "
+            f"sqlite+aiosqlite:///./file.db; got {url!r}"
+        )
+    file = path.removeprefix("/")
+    if not file or file == ":memory:":
+        # Every pooled connection would get its own empty in-memory database.
+        return f"database_url must name a database file; got {url!r}"
     return ""
 
 
@@ -210,6 +233,11 @@ def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
+def sqlite_path(url: str) -> str:
+    """The file a SQLite URL names: 'sqlite+aiosqlite:///./app.db' -> './app.db'."""
+    return urlsplit(url).path.removeprefix("/")
+
+
 class AnswersExtension(Extension):
     """Expose the functions above to copier.yml as Jinja filters."""
 
@@ -219,6 +247,7 @@ class AnswersExtension(Extension):
             {
                 "slugify": slugify,
                 "database_name": database_name,
+                "sqlite_path": sqlite_path,
                 "text_answer_error": text_answer_error,
                 "project_slug_error": project_slug_error,
                 "package_name_error": package_name_error,
