@@ -82,6 +82,8 @@ INVALID_ANSWERS = [
     ("database_url", "postgresql://app@localhost/app", "async driver 'asyncpg'"),
     ("database_url", "postgresql+psycopg2://app@localhost/app", "'psycopg2'"),
     ("database_url", "mysql+asyncmy://app@localhost/app", "not supported"),
+    ("database_url", "sqlite+aiosqlite:///./app.db", "the database answer is"),
+    ("database", "oracle", "is not in"),
     ("database_url", "postgresql+asyncpg://app:hunter2@localhost/app", "password"),
     ("database_url", "postgresql+asyncpg://app@localhost", "name a database"),
     ("database_url", "postgresql+asyncpg://app@localhost:99999/app", "invalid port"),
@@ -99,6 +101,38 @@ INVALID_ANSWERS = [
     ("read_replica", "yes please", "must be true or false"),
     ("echo_sql", 2, "must be true or false"),
 ]
+
+
+SQLITE_URLS = [
+    ("postgresql+asyncpg://app@localhost/app", "the database answer is 'sqlite'"),
+    ("sqlite:///./app.db", "async driver 'aiosqlite'"),
+    ("sqlite+aiosqlite://host/app.db", "names a file, not a host"),
+    ("sqlite+aiosqlite:///:memory:", "must name a database file"),
+    ("sqlite+aiosqlite:///", "must name a database file"),
+]
+
+
+@pytest.mark.parametrize(("url", "message"), SQLITE_URLS)
+def test_a_sqlite_url_must_name_a_file_for_aiosqlite(
+    copie, url: str, message: str
+) -> None:
+    result = copie.copy(extra_answers={"database": "sqlite", "database_url": url})
+
+    assert result.exit_code != 0
+    assert "for question 'database_url'" in str(result.exception)
+    assert message in str(result.exception)
+
+
+def test_sqlite_gets_a_file_url_and_fixed_pool_settings(tmp_path: Path) -> None:
+    recorded = recorded_answers(render(tmp_path / "p", database="sqlite"))
+    settings = (tmp_path / "p/src/my_service/config.py").read_text()
+
+    assert recorded["database_url"] == "sqlite+aiosqlite:///./my_service.db"
+    # The pool and PostgreSQL-only questions are not asked, so not recorded.
+    for question in ("pool_size", "max_overflow", "pgbouncer", "read_replica"):
+        assert question not in recorded
+    assert "Field(default=0, ge=0)" in settings  # max_overflow
+    assert "Field(default=-1, ge=-1)" in settings  # pool_recycle
 
 
 @pytest.mark.parametrize(
