@@ -57,10 +57,11 @@ DEPENDENCY_MODULES = frozenset(
 )
 
 # The drivers the rendered code is written and tested for, per dialect.
-ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite", "mysql": "asyncmy"}
 EXAMPLE_URLS = {
     "postgresql": "postgresql+asyncpg://user@host:5432/dbname",
     "sqlite": "sqlite+aiosqlite:///./file.db",
+    "mysql": "mysql+asyncmy://user@host:3306/dbname",
 }
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
