@@ -113,6 +113,30 @@ SQLITE_URLS = [
 ]
 
 
+MYSQL_URLS = [
+    ("mysql+pymysql://app@localhost/app", "async driver 'asyncmy'"),
+    ("mysql+asyncmy://app:pw@localhost/app", "must not contain a password"),
+    ("mysql+asyncmy://app@localhost", "must name a database"),
+    ("postgresql+asyncpg://app@localhost/app", "the database answer is 'mysql'"),
+]
+
+
+@pytest.mark.parametrize(("url", "message"), MYSQL_URLS)
+def test_a_mysql_url_must_use_asyncmy(copie, url: str, message: str) -> None:
+    result = copie.copy(extra_answers={"database": "mysql", "database_url": url})
+
+    assert result.exit_code != 0
+    assert "for question 'database_url'" in str(result.exception)
+    assert message in str(result.exception)
+
+
+def test_mysql_gets_a_mariadb_url(tmp_path: Path) -> None:
+    recorded = recorded_answers(render(tmp_path / "p", database="mysql"))
+
+    assert recorded["database_url"] == "mysql+asyncmy://root@localhost:3306/my_service"
+    assert "pgbouncer" not in recorded
+
+
 @pytest.mark.parametrize(("url", "message"), SQLITE_URLS)
 def test_a_sqlite_url_must_name_a_file_for_aiosqlite(
     copie, url: str, message: str

@@ -1,0 +1,81 @@
+"""The `database=mysql` answer: rendered, checked, and tested against MariaDB.
+
+The rendered suite runs against the MariaDB server on 127.0.0.1:3306 (root,
+no password); .ci/run starts it when it is not running.
+"""
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import render, run, sync_into_shared_venv
+
+pytestmark = pytest.mark.generated
+
+MARIADB = ("127.0.0.1", 3306)
+
+
+@pytest.fixture(scope="module")
+def mariadb() -> tuple[str, int]:
+    try:
+        socket.create_connection(MARIADB, timeout=2).close()
+    except OSError:
+        pytest.fail(
+            f"MariaDB is not answering on {MARIADB[0]}:{MARIADB[1]}; start it "
+            "(bash .ci/run does) before running these tests"
+        )
+    return MARIADB
+
+
+@pytest.fixture(scope="module")
+def project(
+    tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
+) -> tuple[Path, dict[str, str]]:
+    destination = tmp_path_factory.mktemp("mysql") / "service"
+    render(destination, database="mysql", package_name="on_mariadb")
+    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+
+
+def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
+    path, env = project
+
+    run(["ruff", "check", "."], cwd=path, env=env)
+    run(["ruff", "format", "--check", "."], cwd=path, env=env)
+    run(["mypy"], cwd=path, env=env)
+
+
+def test_rendered_suite_passes_against_mariadb(
+    project: tuple[Path, dict[str, str]], mariadb: tuple[str, int]
+) -> None:
+    path, env = project
+    host, port = mariadb
+    url = f"mysql+asyncmy://root@{host}:{port}/on_mariadb_test"
+
+    completed = run(
+        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"],
+        cwd=path,
+        env=env | {"TEST_DATABASE_URL": url},
+    )
+
+    assert " passed" in completed.stdout
+    assert "skipped" not in completed.stdout
+    assert "PASSED tests/test_mariadb.py::" in completed.stdout
+
+
+def test_tooling_runs_mariadb(project: tuple[Path, dict[str, str]]) -> None:
+    path, _ = project
+    compose = yaml.safe_load((path / "compose.yaml").read_text())
+    job = yaml.safe_load((path / ".github/workflows/ci.yml").read_text())["jobs"]
+
+    assert compose["services"]["db"]["image"].startswith("mariadb:")
+    assert compose["services"]["app"]["environment"]["DATABASE_URL"].startswith(
+        "mysql+asyncmy://"
+    )
+    assert job["test"]["services"]["mariadb"]["image"].startswith("mariadb:")
+    checker = shutil.which("check-jsonschema")
+    assert checker is not None
+    run([checker, "--builtin-schema", "vendor.github-workflows",
+         ".github/workflows/ci.yml"], cwd=path)  # fmt: skip
