@@ -1,9 +1,14 @@
 """Shared helpers and fixtures: rendering the template, running rendered projects."""
 
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +78,34 @@ def sync_into_shared_venv(project: Path, uv: str, shared_venv: Path) -> dict[str
     return env
 
 
+def render_installed(
+    tmp_path_factory: pytest.TempPathFactory,
+    uv: str,
+    shared_venv: Path,
+    name: str,
+    **answers: Any,
+) -> tuple[Path, dict[str, str]]:
+    """Render with these answers and install the project as its README says."""
+    destination = render(tmp_path_factory.mktemp(name) / "service", **answers)
+    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+
+
+def run_rendered_suite(project: Path, env: Mapping[str, str]) -> str:
+    """Run a rendered project's own tests; all must pass and none be skipped."""
+    completed = run(
+        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"], cwd=project, env=env
+    )
+    assert " passed" in completed.stdout
+    assert "skipped" not in completed.stdout
+    return completed.stdout
+
+
+def lint_and_type_check(project: Path, env: Mapping[str, str]) -> None:
+    run(["ruff", "check", "."], cwd=project, env=env)
+    run(["ruff", "format", "--check", "."], cwd=project, env=env)
+    run(["mypy"], cwd=project, env=env)
+
+
 @pytest.fixture(scope="session")
 def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template's working tree committed to a scratch repository.
@@ -119,3 +152,71 @@ def shared_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One virtualenv for every rendered project: their dependencies are the same,
     so `uv sync` into it only swaps the project itself after the first install."""
     return tmp_path_factory.mktemp("shared") / "venv"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http(method: str, url: str, body: object = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait_until_ready(url: str, server: subprocess.Popen[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the service exited with {server.returncode}")
+        try:
+            if http("GET", url)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} was not ready within {seconds} s")
+
+
+def serve_and_create_a_user(
+    command: str, project: Path, env: dict[str, str]
+) -> dict[str, object]:
+    """Run `<command> serve` as the README says; create a user and read it back.
+
+    The server must start, answer, and stop on SIGINT with status 0 and no
+    traceback. Returns the created user."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [command, "serve", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_ready(f"{base}/health/ready", server, seconds=60)
+        created = http("POST", f"{base}/api/v1/users",
+                       {"email": "ann@example.com", "full_name": "Ann"})  # fmt: skip
+        assert created[0] == 201
+        assert isinstance(created[1], dict)
+        fetched = http("GET", f"{base}/api/v1/users/{created[1]['id']}")
+        assert fetched == (200, created[1] | {"orders": []})
+        assert http("GET", f"{base}/openapi.json")[0] == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+
+    assert server.returncode == 0, output
+    assert "Traceback" not in output
+    return created[1]

@@ -6,17 +6,17 @@ dependencies are the same, so only the project itself changes between them.
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import render, run, sync_into_shared_venv
+from .conftest import (
+    render,
+    run,
+    run_rendered_suite,
+    serve_and_create_a_user,
+    sync_into_shared_venv,
+)
 
 pytestmark = pytest.mark.generated
 
@@ -105,10 +105,7 @@ def test_rendered_test_suite_passes(
 ) -> None:
     _, project, env = installed
 
-    completed = run(["pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
-
-    assert " passed" in completed.stdout
-    assert "skipped" not in completed.stdout
+    run_rendered_suite(project, env)
 
 
 def test_answers_reach_the_running_engine(
@@ -153,39 +150,6 @@ asyncio.run(main())
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def http(method: str, url: str, body: object = None) -> tuple[int, object]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def wait_until_ready(url: str, server: subprocess.Popen[str], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the service exited with {server.returncode}")
-        try:
-            if http("GET", url)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} was not ready within {seconds} s")
-
-
 def test_serve_migrates_and_answers(
     installed: tuple[dict[str, object], Path, dict[str, str]],
     postgres: tuple[str, int],
@@ -196,34 +160,13 @@ def test_serve_migrates_and_answers(
     for sql in (f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"):
         run(["psql", "-h", host, "-p", str(db_port), "-U", "postgres", "-c", sql],
             cwd=project)  # fmt: skip
-    port = free_port()
     serve_env = env | {
         "DATABASE_URL": f"postgresql+asyncpg://postgres@{host}:{db_port}/{database}"
     }
-    base = f"http://127.0.0.1:{port}"
 
-    server = subprocess.Popen(
-        [command_of(answers), "serve", "--port", str(port)],
-        cwd=project,
-        env=serve_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_until_ready(f"{base}/health/ready", server, seconds=60)
-        created = http("POST", f"{base}/api/v1/users",
-                       {"email": "ann@example.com", "full_name": "Ann"})  # fmt: skip
-        assert created[0] == 201
-        assert isinstance(created[1], dict)
-        fetched = http("GET", f"{base}/api/v1/users/{created[1]['id']}")
-        assert fetched == (200, created[1] | {"orders": []})
-    finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+    created = serve_and_create_a_user(command_of(answers), project, serve_env)
 
-    assert server.returncode == 0, output
-    assert "Traceback" not in output
+    assert str(created["created_at"]).endswith("Z")
 
 
 def test_make_verbs_work_as_the_readme_says(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import render, run, sync_into_shared_venv
+from .conftest import lint_and_type_check, render_installed, run, run_rendered_suite
 
 pytestmark = pytest.mark.generated
 
@@ -34,17 +34,18 @@ def mariadb() -> tuple[str, int]:
 def project(
     tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
 ) -> tuple[Path, dict[str, str]]:
-    destination = tmp_path_factory.mktemp("mysql") / "service"
-    render(destination, database="mysql", package_name="on_mariadb")
-    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+    return render_installed(
+        tmp_path_factory,
+        uv,
+        shared_venv,
+        "mysql",
+        database="mysql",
+        package_name="on_mariadb",
+    )
 
 
 def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
-    path, env = project
-
-    run(["ruff", "check", "."], cwd=path, env=env)
-    run(["ruff", "format", "--check", "."], cwd=path, env=env)
-    run(["mypy"], cwd=path, env=env)
+    lint_and_type_check(*project)
 
 
 def test_rendered_suite_passes_against_mariadb(
@@ -54,15 +55,9 @@ def test_rendered_suite_passes_against_mariadb(
     host, port = mariadb
     url = f"mysql+asyncmy://root@{host}:{port}/on_mariadb_test"
 
-    completed = run(
-        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"],
-        cwd=path,
-        env=env | {"TEST_DATABASE_URL": url},
-    )
+    stdout = run_rendered_suite(path, env | {"TEST_DATABASE_URL": url})
 
-    assert " passed" in completed.stdout
-    assert "skipped" not in completed.stdout
-    assert "PASSED tests/test_mariadb.py::" in completed.stdout
+    assert "PASSED tests/test_mariadb.py::" in stdout
 
 
 def test_tooling_runs_mariadb(project: tuple[Path, dict[str, str]]) -> None:

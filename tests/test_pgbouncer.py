@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import render, run, sync_into_shared_venv
+from .conftest import lint_and_type_check, render_installed, run_rendered_suite
 from .pgbouncer import running_pgbouncer
 
 pytestmark = pytest.mark.generated
@@ -30,17 +30,18 @@ def bouncer(postgres: tuple[str, int]) -> Iterator[int]:
 def project(
     tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
 ) -> tuple[Path, dict[str, str]]:
-    destination = tmp_path_factory.mktemp("pgbouncer") / "service"
-    render(destination, pgbouncer=True, package_name=PACKAGE)
-    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+    return render_installed(
+        tmp_path_factory,
+        uv,
+        shared_venv,
+        "pgbouncer",
+        pgbouncer=True,
+        package_name=PACKAGE,
+    )
 
 
 def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
-    path, env = project
-
-    run(["ruff", "check", "."], cwd=path, env=env)
-    run(["ruff", "format", "--check", "."], cwd=path, env=env)
-    run(["mypy"], cwd=path, env=env)
+    lint_and_type_check(*project)
 
 
 def test_rendered_suite_passes_through_pgbouncer(
@@ -49,15 +50,9 @@ def test_rendered_suite_passes_through_pgbouncer(
     path, env = project
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{bouncer}/{TEST_DATABASE}"
 
-    completed = run(
-        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"],
-        cwd=path,
-        env=env | {"TEST_DATABASE_URL": url},
-    )
+    stdout = run_rendered_suite(path, env | {"TEST_DATABASE_URL": url})
 
-    assert " passed" in completed.stdout
-    assert "skipped" not in completed.stdout
-    assert "PASSED tests/test_pgbouncer.py::" in completed.stdout
+    assert "PASSED tests/test_pgbouncer.py::" in stdout
     # The traffic went through PgBouncer: its own count of transactions.
     assert transactions_through(bouncer, TEST_DATABASE) > 3 * 32 * 32
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import render, run, sync_into_shared_venv
+from .conftest import lint_and_type_check, render_installed, run_rendered_suite
 
 pytestmark = pytest.mark.generated
 
@@ -18,17 +18,18 @@ pytestmark = pytest.mark.generated
 def project(
     tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
 ) -> tuple[Path, dict[str, str]]:
-    destination = tmp_path_factory.mktemp("replica") / "service"
-    render(destination, read_replica=True, package_name="with_replica")
-    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+    return render_installed(
+        tmp_path_factory,
+        uv,
+        shared_venv,
+        "replica",
+        read_replica=True,
+        package_name="with_replica",
+    )
 
 
 def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
-    path, env = project
-
-    run(["ruff", "check", "."], cwd=path, env=env)
-    run(["ruff", "format", "--check", "."], cwd=path, env=env)
-    run(["mypy"], cwd=path, env=env)
+    lint_and_type_check(*project)
 
 
 def test_rendered_suite_passes_with_a_real_standby(
@@ -36,15 +37,11 @@ def test_rendered_suite_passes_with_a_real_standby(
 ) -> None:
     path, env = project
 
-    completed = run(
-        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"], cwd=path, env=env
-    )
+    stdout = run_rendered_suite(path, env)
 
-    assert " passed" in completed.stdout
-    assert "skipped" not in completed.stdout
     for test in (
         "test_reads_come_from_the_replica_and_see_committed_writes",
         "test_reads_fall_back_to_the_primary_while_the_replica_is_down",
         "test_reads_go_to_the_primary_while_the_replica_lags",
     ):
-        assert f"PASSED tests/test_replica.py::{test}" in completed.stdout
+        assert f"PASSED tests/test_replica.py::{test}" in stdout

@@ -4,15 +4,18 @@ No database server is involved: the service and its tests use SQLite files.
 """
 
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import render, run, sync_into_shared_venv
-from .test_generated import free_port, http, wait_until_ready
+from .conftest import (
+    lint_and_type_check,
+    render_installed,
+    run,
+    run_rendered_suite,
+    serve_and_create_a_user,
+)
 
 pytestmark = pytest.mark.generated
 
@@ -21,29 +24,26 @@ pytestmark = pytest.mark.generated
 def project(
     tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
 ) -> tuple[Path, dict[str, str]]:
-    destination = tmp_path_factory.mktemp("sqlite") / "service"
-    render(destination, database="sqlite", package_name="zero_setup")
-    return destination, sync_into_shared_venv(destination, uv, shared_venv)
+    return render_installed(
+        tmp_path_factory,
+        uv,
+        shared_venv,
+        "sqlite",
+        database="sqlite",
+        package_name="zero_setup",
+    )
 
 
 def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
-    path, env = project
-
-    run(["ruff", "check", "."], cwd=path, env=env)
-    run(["ruff", "format", "--check", "."], cwd=path, env=env)
-    run(["mypy"], cwd=path, env=env)
+    lint_and_type_check(*project)
 
 
 def test_rendered_suite_passes(project: tuple[Path, dict[str, str]]) -> None:
     path, env = project
 
-    completed = run(
-        ["pytest", "-q", "-p", "no:cacheprovider", "-rA"], cwd=path, env=env
-    )
+    stdout = run_rendered_suite(path, env)
 
-    assert " passed" in completed.stdout
-    assert "skipped" not in completed.stdout
-    assert "PASSED tests/test_sqlite.py::" in completed.stdout
+    assert "PASSED tests/test_sqlite.py::" in stdout
 
 
 def test_serve_creates_the_database_file_and_answers(
@@ -52,34 +52,10 @@ def test_serve_creates_the_database_file_and_answers(
     path, env = project
     database = path / "zero_setup.db"
     database.unlink(missing_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-
     # As the README's quick start: `serve` in the project, no DATABASE_URL set.
-    server = subprocess.Popen(
-        ["my-service", "serve", "--port", str(port)],
-        cwd=path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_until_ready(f"{base}/health/ready", server, seconds=60)
-        created = http("POST", f"{base}/api/v1/users",
-                       {"email": "ann@example.com", "full_name": "Ann"})  # fmt: skip
-        assert created[0] == 201
-        assert isinstance(created[1], dict)
-        fetched = http("GET", f"{base}/api/v1/users/{created[1]['id']}")
-        assert fetched == (200, created[1] | {"orders": []})
-        assert str(created[1]["created_at"]).endswith("Z")
-        assert http("GET", f"{base}/openapi.json")[0] == 200
-    finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+    created = serve_and_create_a_user("my-service", path, env)
 
-    assert server.returncode == 0, output
-    assert "Traceback" not in output
+    assert str(created["created_at"]).endswith("Z")
     assert database.exists()
 
 
