@@ -129,14 +129,19 @@ def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres() -> tuple[str, int]:
     """The PostgreSQL server that rendered projects' tests use (.ci/run starts it)."""
+    return require_server("PostgreSQL", POSTGRES)
+
+
+def require_server(name: str, address: tuple[str, int]) -> tuple[str, int]:
+    """The address, once something answers there; else fail saying how to fix it."""
     try:
-        socket.create_connection(POSTGRES, timeout=2).close()
+        socket.create_connection(address, timeout=2).close()
     except OSError:
         pytest.fail(
-            f"PostgreSQL is not answering on {POSTGRES[0]}:{POSTGRES[1]}; "
+            f"{name} is not answering on {address[0]}:{address[1]}; "
             "start it (bash .ci/run does) before running these tests"
         )
-    return POSTGRES
+    return address
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,18 @@ no password); .ci/run starts it when it is not running.
 """
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import lint_and_type_check, render_installed, run, run_rendered_suite
+from .conftest import (
+    lint_and_type_check,
+    render_installed,
+    require_server,
+    run,
+    run_rendered_suite,
+)
 
 pytestmark = pytest.mark.generated
 
@@ -20,14 +25,7 @@ MARIADB = ("127.0.0.1", 3306)
 
 @pytest.fixture(scope="module")
 def mariadb() -> tuple[str, int]:
-    try:
-        socket.create_connection(MARIADB, timeout=2).close()
-    except OSError:
-        pytest.fail(
-            f"MariaDB is not answering on {MARIADB[0]}:{MARIADB[1]}; start it "
-            "(bash .ci/run does) before running these tests"
-        )
-    return MARIADB
+    return require_server("MariaDB", MARIADB)
 
 
 @pytest.fixture(scope="module")
