@@ -96,7 +96,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _cannot_connect(request: Request, exc: Exception) -> JSONResponse:
-    # asyncpg raises these directly when a new connection cannot be made.
+    # The driver raises these directly when a new connection cannot be made.
     logger.warning("database unavailable: %s", type(exc).__name__)
     return _unavailable()
 
