@@ -11,6 +11,9 @@ import keyword
 import re
 import sys
 import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment
@@ -27,6 +30,7 @@ DEPENDENCY_MODULES = frozenset(
         "dotenv",
         "email_validator",
         "fastapi",
+        "fastapi_offline",
         "greenlet",
         "h11",
         "httpcore",
@@ -58,11 +62,6 @@ DEPENDENCY_MODULES = frozenset(
 
 # The drivers the rendered code is written and tested for, per dialect.
 ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite", "mysql": "asyncmy"}
-EXAMPLE_URLS = {
-    "postgresql": "postgresql+asyncpg://user@host:5432/dbname",
-    "sqlite": "sqlite+aiosqlite:///./file.db",
-    "mysql": "mysql+asyncmy://user@host:3306/dbname",
-}
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -77,155 +76,161 @@ def slugify(text: str) -> str:
     return slug if slug[:1].isalpha() else f"service-{slug}".rstrip("-")
 
 
-def text_answer_error(value: str, question: str, max_length: int = 200) -> str:
+# Copier prefixes a rejection with "Validation error for question '<name>': " and
+# shows it on the bottom line of the prompt, cut at the terminal's width: the
+# messages below say the rule first and stay short enough for 80 columns.
+
+
+def shown(value: object, width: int = 16) -> str:
+    """A value as a message quotes it, cut to `width` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def answer_type(question: str, native: str, conf: Mapping[str, Any]) -> str:
+    """The `type` of a numeric or true/false question (`conf`: `_copier_conf`).
+
+    `native` (int, float, bool) gives a prompt pre-filled with a plain default and,
+    for bool, a yes/no prompt. A value that is not typed at a prompt (--data, or
+    a user default with --defaults) is read as `yaml` instead, so that a wrong
+    one ('many', 'maybe') reaches the validator, which names the question: as
+    an int copier fails inside int() without naming it, and as a bool it reads
+    any unknown word as true.
+    """
+    given = question in conf["data"] or (
+        conf["defaults"] and question in conf["user_defaults"]
+    )
+    return "yaml" if given else native
+
+
+def text_answer_error(value: str, max_length: int = 200) -> str:
     """Free text is rendered into TOML and Python strings: keep it one plain line."""
     if not value.strip():
-        return f"{question} must not be empty"
+        return "must not be empty"
     if len(value) > max_length:
-        return f"{question} must be at most {max_length} characters; got {len(value)}"
+        return f"at most {max_length} characters; got {len(value)}"
     if any(char in value for char in '"\\\n\r'):
-        return f"{question} must be one line without double quotes or backslashes"
+        return 'one line, without " or \\'
     return ""
 
 
 def project_slug_error(slug: str) -> str:
     if _SLUG.match(slug):
         return ""
-    return (
-        "project_slug must be lowercase letters and digits separated by single "
-        f"dashes, starting with a letter (e.g. 'my-service'); got {slug!r}"
-    )
+    if not slug[:1].isalpha() or not slug[:1].islower():
+        return "must start with a letter a-z"
+    return "a-z, 0-9 and single dashes only"
 
 
 def package_name_error(name: str) -> str:
     if not name.isidentifier() or not name.isascii():
-        return (
-            "package_name must be a valid Python identifier (e.g. 'my_service'); "
-            f"got {name!r}"
-        )
+        return "must be an identifier: my_service"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        return f"package_name {name!r} is a Python keyword; choose another name"
+        return "is a Python keyword"
     if name != name.lower():
-        return f"package_name must be lowercase (PEP 8); got {name!r}"
+        return "must be lowercase"
     if name in sys.stdlib_module_names:
-        return f"package_name {name!r} would shadow the standard library module"
+        return "shadows a standard library module"
     if name in DEPENDENCY_MODULES:
-        return f"package_name {name!r} would shadow the dependency or directory"
+        return "shadows a dependency"
     return ""
 
 
 def author_email_error(email: str) -> str:
     if _EMAIL.match(email):
         return ""
-    return f"author_email must look like name@example.com; got {email!r}"
+    return "must look like name@example.com"
 
 
 def database_url_error(url: str, database: str = "postgresql") -> str:
     """Check the URL as SQLAlchemy's make_url reads it, without needing SQLAlchemy."""
     parts = urlsplit(url)
     dialect, _, driver = parts.scheme.partition("+")
-    example = EXAMPLE_URLS.get(database, EXAMPLE_URLS["postgresql"])
     if not parts.scheme or "://" not in url:
-        return f"database_url must look like {example}; got {url!r}"
+        return "not a URL: dialect+driver://u@h/db"
     if dialect not in ASYNC_DRIVERS:
-        supported = ", ".join(sorted(ASYNC_DRIVERS))
-        return f"database_url: dialect {dialect!r} is not supported; use {supported}"
+        return "use postgresql, sqlite or mysql"
     if dialect != database:
-        return (
-            f"database_url is a {dialect} URL, but the database answer is "
-            f"{database!r}; use a URL like {example}"
-        )
+        return f"{dialect} URL; database is {database}"
     expected = ASYNC_DRIVERS[dialect]
     if driver != expected:
-        given = f"driver {driver!r}" if driver else "no driver"
-        return (
-            f"database_url must name the async driver {expected!r} "
-            f"({dialect}+{expected}://...); it has {given}"
-        )
+        given = f"not +{driver}" if driver else "no driver given"
+        return f"needs +{expected} ({given})"
     if dialect == "sqlite":
-        return _sqlite_url_error(url, parts.netloc, parts.path)
+        return _sqlite_url_error(parts.netloc, parts.path)
     if parts.password is not None:
-        return (
-            "database_url must not contain a password: answers are saved in "
-            ".copier-answers.yml. Leave it out and set DATABASE_URL in .env instead"
-        )
+        return "no password here (saved): use .env"
     try:
         _ = parts.port  # urlsplit checks the port lazily, on access
     except ValueError:
-        return f"database_url has an invalid port; got {url!r}"
+        return "has an invalid port"
     if not parts.hostname:
-        return f"database_url must name a host; got {url!r}"
+        return "must name a host"
     if not parts.path.strip("/"):
-        return f"database_url must name a database after the host; got {url!r}"
+        return "must name a database: host/dbname"
     return ""
 
 
-def _sqlite_url_error(url: str, host: str, path: str) -> str:
+def _sqlite_url_error(host: str, path: str) -> str:
     # sqlite+aiosqlite:///relative.db and sqlite+aiosqlite:////absolute.db: no host.
     if host:
-        return (
-            "database_url: a SQLite URL names a file, not a host: "
-            f"sqlite+aiosqlite:///./file.db; got {url!r}"
-        )
+        return "SQLite names a file, not a host"
     file = path.removeprefix("/")
     if not file or file == ":memory:":
         # Every pooled connection would get its own empty in-memory database.
-        return f"database_url must name a database file; got {url!r}"
+        return "must name a database file"
     return ""
 
 
-def integer_answer_error(value: object, question: str, minimum: int) -> str:
-    # Integer questions are `type: yaml` so that "abc" reaches this check, which can
-    # name the question, instead of failing inside int() with a bare ValueError.
+def integer_answer_error(
+    value: object, minimum: int, maximum: int | None = None
+) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"{question} must be an integer >= {minimum}; got {value!r}"
+        return f"must be an integer >= {minimum}; got {shown(value)}"
     if value < minimum:
-        return f"{question} must be >= {minimum}; got {value}"
+        return f"must be >= {minimum}; got {value}"
+    if maximum is not None and value > maximum:
+        return f"must be {minimum} to {maximum}; got {value}"
     return ""
 
 
-def boolean_answer_error(value: object, question: str) -> str:
-    # Boolean questions are `type: yaml` too: copier's bool type reads any
-    # unknown word ("maybe") as true.
-    if isinstance(value, bool):
-        return ""
-    return f"{question} must be true or false (yes/no); got {value!r}"
+def boolean_answer_error(value: object) -> str:
+    return "" if isinstance(value, bool) else "must be true or false (yes/no)"
 
 
 # PostgreSQL's default max_connections (100) minus superuser_reserved_connections (3).
 DEFAULT_MAX_CONNECTIONS = 97
 
 
-def pool_capacity_error(pool_size: object, max_overflow: object) -> str:
+def pool_size_error(value: object) -> str:
+    # One process alone must not be able to exhaust a default server.
+    return integer_answer_error(value, 1, DEFAULT_MAX_CONNECTIONS)
+
+
+def max_overflow_error(value: object, pool_size: object) -> str:
     """Valid alone, absurd together: one process could exhaust the server."""
-    if not (isinstance(pool_size, int) and isinstance(max_overflow, int)):
-        return ""  # the per-question checks report non-integers
-    total = pool_size + max_overflow
-    if total > DEFAULT_MAX_CONNECTIONS:
-        return (
-            f"pool_size + max_overflow = {total}: one process could open more "
-            f"connections than a default PostgreSQL server allows to applications "
-            f"({DEFAULT_MAX_CONNECTIONS}); lower them, or raise max_connections and "
-            "put PgBouncer in front"
-        )
+    if error := integer_answer_error(value, 0):
+        return error
+    if isinstance(pool_size, int) and isinstance(value, int):
+        allowed = DEFAULT_MAX_CONNECTIONS - pool_size
+        if value > allowed:
+            return f"at most {allowed} with pool_size {pool_size}; got {value}"
     return ""
 
 
 def pool_recycle_error(value: object) -> str:
-    if error := integer_answer_error(value, "pool_recycle", -1):
+    if error := integer_answer_error(value, -1):
         return error
     if value == 0:
-        return (
-            "pool_recycle 0 would reconnect on every checkout; use -1 (never) or >= 1"
-        )
+        return "use -1 (never) or >= 1; got 0"
     return ""
 
 
-def positive_number_answer_error(value: object, question: str) -> str:
+def seconds_answer_error(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{question} must be a number of seconds > 0; got {value!r}"
+        return f"must be seconds > 0; got {shown(value)}"
     if not value > 0 or value == float("inf"):
-        return f"{question} must be a finite number of seconds > 0; got {value}"
+        return f"must be seconds > 0; got {value}"
     return ""
 
 
@@ -237,6 +242,11 @@ def database_name(url: str) -> str:
 def sqlite_path(url: str) -> str:
     """The file a SQLite URL names: 'sqlite+aiosqlite:///./app.db' -> './app.db'."""
     return urlsplit(url).path.removeprefix("/")
+
+
+def current_year() -> int:
+    """For the copyright line of the rendered LICENSE."""
+    return datetime.now(UTC).year
 
 
 class AnswersExtension(Extension):
@@ -254,10 +264,12 @@ class AnswersExtension(Extension):
                 "package_name_error": package_name_error,
                 "author_email_error": author_email_error,
                 "database_url_error": database_url_error,
-                "integer_answer_error": integer_answer_error,
-                "positive_number_answer_error": positive_number_answer_error,
+                "pool_size_error": pool_size_error,
+                "max_overflow_error": max_overflow_error,
+                "seconds_answer_error": seconds_answer_error,
                 "pool_recycle_error": pool_recycle_error,
                 "boolean_answer_error": boolean_answer_error,
             }
         )
-        environment.globals["pool_capacity_error"] = pool_capacity_error
+        environment.globals["answer_type"] = answer_type
+        environment.globals["current_year"] = current_year

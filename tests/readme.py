@@ -4,6 +4,7 @@
 tests/test_readme.py fails when README.md and copier.yml drift apart.
 """
 
+import re
 from pathlib import Path
 
 import yaml
@@ -12,11 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 START = "<!-- answers:start (generated from copier.yml: python -m tests.readme) -->"
 END = "<!-- answers:end -->"
-# copier.yml types shown to users: the numeric and boolean questions are `yaml`
-# only so that their validators can name the question on a wrong value.
-SHOWN_TYPES = {"pool_size": "int", "max_overflow": "int", "pool_recycle": "int",
-               "pool_timeout": "float", "pool_pre_ping": "bool",
-               "echo_sql": "bool"}  # fmt: skip
+# `answer_type('pool_size', 'int', ...)`: the type a prompt asks for (the
+# numbers and true/false questions read a --data value as yaml, see copier.yml).
+ANSWER_TYPE = re.compile(r"answer_type\('\w+', '(\w+)'")
 
 
 def _cell(value: object) -> str:
@@ -37,7 +36,8 @@ def answers_reference() -> str:
     for name, question in config.items():
         if name.startswith("_"):
             continue
-        kind = SHOWN_TYPES.get(name, question["type"])
+        native = ANSWER_TYPE.search(question["type"])
+        kind = native[1] if native else question["type"]
         if "choices" in question:
             kind = "choice: " + ", ".join(f"`{c}`" for c in question["choices"])
         rows.append(
