@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from .api import health, users
 from .config import Settings, get_settings
@@ -29,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await database.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the installed package, not
+    # from a CDN: they work on networks without internet access.
+    app = FastAPIOffline(
         title=settings.app_name,
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
