@@ -96,7 +96,35 @@ def test_compose_runs_postgres_with_a_healthcheck_and_the_migrating_app(
 def test_pre_commit_runs_ruff_and_mypy(project: Path) -> None:
     hooks = load_yaml(project / ".pre-commit-config.yaml")["repos"][0]["hooks"]
 
-    assert {hook["id"] for hook in hooks} == {"ruff-format", "ruff-check", "mypy"}
+    assert {hook["id"] for hook in hooks} == {
+        "check-merge-conflict", "ruff-format", "ruff-check", "mypy"
+    }  # fmt: skip
+
+
+def test_pre_commit_refuses_copiers_conflict_markers(
+    project: Path, tmp_path: Path
+) -> None:
+    # The hook as configured (its package from PyPI, its arguments), run on the
+    # markers `copier update` writes: outside a git merge, hence --assume-in-merge.
+    hooks = load_yaml(project / ".pre-commit-config.yaml")["repos"][0]["hooks"]
+    hook = next(hook for hook in hooks if hook["id"] == "check-merge-conflict")
+    (requirement,) = hook["additional_dependencies"]
+    conflicted = tmp_path / "config.py"
+    conflicted.write_text("<<<<<<< before updating\na = 1\n=======\na = 2\n"
+                          ">>>>>>> after updating\n")  # fmt: skip
+    clean = tmp_path / "clean.py"
+    clean.write_text("a = 1\n")
+    hook_command = [tool("uvx"), "--from", requirement, *hook["entry"].split()]
+
+    refused = subprocess.run([*hook_command, conflicted, clean],
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    accepted = subprocess.run([*hook_command, clean],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+
+    assert refused.returncode == 1, refused.stderr
+    assert f"{conflicted}:1: Merge conflict string" in refused.stdout
+    assert "clean.py" not in refused.stdout
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
 
 
 def test_makefile_has_the_everyday_verbs(project: Path) -> None:

@@ -13,9 +13,8 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
-from .conftest import TEMPLATE_ROOT, run, sync_into_shared_venv
+from .conftest import TEMPLATE_ROOT, git, run, sync_into_shared_venv
 
-GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
 PACKAGE = Path("src/my_service")
 INITIAL_MIGRATION = Path("migrations/versions/2026_11_23_0001_users_and_orders.py")
 
@@ -90,10 +89,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_invoices_user_id"), table_name="invoices")
     op.drop_table("invoices")
 '''
-
-
-def git(cwd: Path, *args: str) -> str:
-    return run([*GIT, *args], cwd=cwd).stdout
 
 
 def commit_all(repo: Path, message: str, tag: str | None = None) -> None:
@@ -239,13 +234,20 @@ def test_a_conflicting_edit_shows_inline_markers_and_fails_the_tests(
     assert "UU" in git(project, "status", "--porcelain")
 
 
-def test_the_rendered_conflict_check_catches_markers(tmp_path: Path) -> None:
-    # The project's own test, run on a copy of itself with one marker planted.
-    check = TEMPLATE_ROOT / "template" / "tests" / "test_project_files.py"
+def test_the_rendered_suite_stops_naming_conflicted_files_before_importing(
+    tmp_path: Path,
+) -> None:
+    # A marker in a module the tests import would be a bare SyntaxError; the
+    # project's root conftest.py must report it first.
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
-    shutil.copy(check, project / "tests" / check.name)
-    (project / "notes.md").write_text("ok\n<<<<<<< before updating\nx\n")
+    shutil.copy(TEMPLATE_ROOT / "template" / "conftest.py", project / "conftest.py")
+    (project / "tests" / "__init__.py").write_text("")
+    (project / "tests" / "conftest.py").write_text(
+        "import json\n<<<<<<< before updating\nx = 1\n=======\n>>>>>>> after\n"
+    )
+    (project / "tests" / "test_nothing.py").write_text("def test_x():\n    pass\n")
+    (project / "notes.md").write_text("ok\n>>>>>>> after updating\n")
 
     completed = subprocess.run(
         ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
@@ -256,7 +258,9 @@ def test_the_rendered_conflict_check_catches_markers(tmp_path: Path) -> None:
     )
 
     assert completed.returncode == 1
-    assert "notes.md" in completed.stdout
+    assert "SyntaxError" not in completed.stdout + completed.stderr
+    assert "conflict markers" in completed.stderr
+    assert "notes.md, tests/conftest.py" in completed.stderr
 
 
 def test_changing_an_answer_re_renders_settings_only(

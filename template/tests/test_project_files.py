@@ -1,36 +1,24 @@
-"""No leftovers of a `copier update`: conflict markers or rejected hunks."""
+"""No leftovers of a `copier update`.
+
+Conflict markers stop the run before any test (see conftest.py at the root).
+"""
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SKIPPED_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
-MARKERS = ("<<<<<<< ", ">>>>>>> ")
-
-
-def project_files() -> list[Path]:
-    return [
-        path
-        for path in PROJECT_ROOT.rglob("*")
-        if path.is_file()
-        and not SKIPPED_DIRS.intersection(path.relative_to(PROJECT_ROOT).parts)
-        and not any(part.endswith("_cache") for part in path.parts)
-    ]
-
-
-def test_no_conflict_markers_are_left() -> None:
-    conflicted = []
-    for path in project_files():
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError:
-            continue
-        if any(line.startswith(MARKERS) for line in lines):
-            conflicted.append(str(path.relative_to(PROJECT_ROOT)))
-
-    assert conflicted == [], f"resolve the conflicts in {conflicted}"
+from conftest import PROJECT_ROOT, files_with_conflict_markers, project_files
 
 
 def test_no_rejected_hunks_are_left() -> None:
-    rejected = [p for p in project_files() if p.suffix in {".rej", ".orig"}]
+    rejected = [p for p in project_files(PROJECT_ROOT) if p.suffix in {".rej", ".orig"}]
 
     assert rejected == []
+
+
+def test_conflict_markers_are_found_wherever_they_are(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("x = 1\n<<<<<<< before updating\n")
+    (tmp_path / "README.md").write_text("fine\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "vendored.py").write_text(">>>>>>> not ours\n")
+
+    assert files_with_conflict_markers(tmp_path) == ["src/app.py"]
