@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import (
+    SAMPLES,
     render,
     run,
     run_rendered_suite,
@@ -21,24 +22,14 @@ from .conftest import (
 pytestmark = pytest.mark.generated
 
 INSTALLED: dict[str, dict[str, object]] = {
-    "defaults": {},
-    "custom": {
-        "project_name": "Orders API",
-        "package_name": "orders_core",
-        "database_url": "postgresql+asyncpg://postgres@127.0.0.1:5432/orders",
-        "pool_size": 7,
-        "max_overflow": 3,
-        "pool_timeout": 12.5,
-        "pool_recycle": 600,
-        "pool_pre_ping": False,
-        "echo_sql": True,
-    },
+    name: SAMPLES[name]["answers"] for name in ("defaults", "custom")
 }
 # Newer targets cannot be installed on this machine's Python 3.11; their code is
 # the same, and lint and type-check run with those versions as targets.
 CHECKED_ONLY: dict[str, dict[str, object]] = {
     "python-3.12": {"python_version": "3.12", "package_name": "svc_py312"},
     "python-3.13": {"python_version": "3.13", "package_name": "svc_py313"},
+    "python-3.14": {"python_version": "3.14", "package_name": "svc_py314"},
 }
 
 
@@ -70,7 +61,10 @@ def installed_defaults(
     return install("defaults", {}, tmp_path_factory, uv, shared_venv)
 
 
-@pytest.fixture(scope="module", params=list(INSTALLED))
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(name, marks=pytest.mark.sample(name)) for name in INSTALLED],
+)
 def installed(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

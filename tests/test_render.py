@@ -1,5 +1,8 @@
 """What a render produces: the files, the answers file, no residue, determinism."""
 
+import re
+import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,7 @@ EXPECTED_FILES = [
     ".gitignore",
     "README.md",
     "alembic.ini",
+    "conftest.py",
     "pyproject.toml",
     "migrations/env.py",
     "migrations/script.py.mako",
@@ -95,7 +99,8 @@ def test_no_jinja_residue(rendered: tuple[dict[str, object], Path]) -> None:
     residue = [
         name
         for name, content in files.items()
-        if b"{{" in content or b"{%" in content or b"{#" in content
+        # ${{ ... }} is a GitHub Actions expression, which workflows keep.
+        if re.search(rb"(?<!\$)\{\{|\{%|\{#", content)
     ]
     assert residue == []
 
@@ -155,3 +160,34 @@ def test_no_secret_is_rendered(tmp_path: Path) -> None:
     assert ".env\n" in (project / ".gitignore").read_text()
     for content in tree(project).values():
         assert b"changethis" not in content.lower()
+
+
+@pytest.mark.parametrize(
+    ("license_", "first_line"),
+    [
+        ("MIT", "MIT License"),
+        ("Apache-2.0", "Apache License"),
+        ("BSD-3-Clause", "BSD 3-Clause License"),
+        ("Proprietary", None),
+    ],
+)
+def test_the_license_answer_renders_its_text_and_spdx_expression(
+    tmp_path: Path, license_: str, first_line: str | None
+) -> None:
+    project = render(tmp_path / "p", license=license_, author_name="Ada Lovelace")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    readme = (project / "README.md").read_text()
+
+    if first_line is None:
+        assert not (project / "LICENSE").exists()
+        assert pyproject["license"] == "LicenseRef-Proprietary"
+        assert "No license is granted" in readme
+        return
+    text = (project / "LICENSE").read_text()
+    assert text.splitlines()[0].strip() == first_line
+    assert pyproject["license"] == license_
+    assert pyproject["license-files"] == ["LICENSE"]
+    assert f"[{license_}](LICENSE)" in readme
+    if license_ != "Apache-2.0":  # its text carries no copyright line
+        year = datetime.now(UTC).year
+        assert re.search(rf"Copyright \(c\) {year},? Ada Lovelace", text)
