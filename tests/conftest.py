@@ -17,7 +17,41 @@ import pytest
 from copier import run_copy
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+# The rendered samples, shared with the CI workflow's matrix (tests/samples.json).
+SAMPLES_FILE = TEMPLATE_ROOT / "tests" / "samples.json"
+SAMPLES: dict[str, dict[str, Any]] = json.loads(SAMPLES_FILE.read_text())["samples"]
 POSTGRES = ("127.0.0.1", 5432)
+MARIADB = ("127.0.0.1", 3306)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sample",
+        help="only the tests of this sample of tests/samples.json (one leg of the "
+        "CI matrix), or 'none' for the tests of no sample",
+    )
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    for item in items:
+        if (marker := item.get_closest_marker("sample")) and marker.args[0] not in (
+            SAMPLES
+        ):
+            raise pytest.UsageError(f"{item.nodeid}: no sample {marker.args[0]!r}")
+    chosen = config.getoption("--sample")
+    if chosen is None:
+        return
+    if chosen != "none" and chosen not in SAMPLES:
+        raise pytest.UsageError(f"--sample {chosen}: not in {SAMPLES_FILE.name}")
+    selected, deselected = [], []
+    for item in items:
+        marker = item.get_closest_marker("sample")
+        (selected if (marker.args[0] if marker else "none") == chosen
+         else deselected).append(item)  # fmt: skip
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = selected
 
 
 def render(destination: Path, template: Path = TEMPLATE_ROOT, **answers: Any) -> Path:
@@ -46,12 +80,14 @@ def run(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = 900,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command; if it fails, fail the test and show its output."""
     completed = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
         env=dict(env) if env is not None else clean_environment(),
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -66,6 +102,15 @@ def run(
     return completed
 
 
+# Scratch repositories get an identity of their own, whatever the machine's git says.
+GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in a scratch repository; its output, stripped."""
+    return run([*GIT, *args], cwd=cwd).stdout.strip()
+
+
 def sync_into_shared_venv(project: Path, uv: str, shared_venv: Path) -> dict[str, str]:
     """`uv sync` a rendered project into the shared venv; the environment to run
     its tools with (the venv's bin first on PATH, no answer-overriding vars)."""
@@ -74,7 +119,9 @@ def sync_into_shared_venv(project: Path, uv: str, shared_venv: Path) -> dict[str
         UV_PYTHON_DOWNLOADS="never",
         PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
     )
-    run([uv, "sync", "--python", "python3"], cwd=project, env=env)
+    # SAMPLE_PYTHON: the CI matrix's interpreter for the rendered project.
+    python = os.environ.get("SAMPLE_PYTHON", "python3")
+    run([uv, "sync", "--python", python], cwd=project, env=env)
     return env
 
 
@@ -83,9 +130,9 @@ def render_installed(
     uv: str,
     shared_venv: Path,
     name: str,
-    **answers: Any,
 ) -> tuple[Path, dict[str, str]]:
-    """Render with these answers and install the project as its README says."""
+    """Render a sample and install the project as its README says."""
+    answers = SAMPLES[name]["answers"]
     destination = render(tmp_path_factory.mktemp(name) / "service", **answers)
     return destination, sync_into_shared_venv(destination, uv, shared_venv)
 
@@ -119,10 +166,9 @@ def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
         snapshot,
         ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
     )
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    run(["git", "init", "-q"], cwd=snapshot)
-    run(["git", "add", "-A"], cwd=snapshot)
-    run([*git, "commit", "-q", "-m", "snapshot"], cwd=snapshot)
+    git(snapshot, "init", "-q")
+    git(snapshot, "add", "-A")
+    git(snapshot, "commit", "-q", "-m", "snapshot")
     return snapshot
 
 
@@ -130,6 +176,12 @@ def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres() -> tuple[str, int]:
     """The PostgreSQL server that rendered projects' tests use (.ci/run starts it)."""
     return require_server("PostgreSQL", POSTGRES)
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> tuple[str, int]:
+    """The MariaDB server (root, no password) for database=mysql; .ci/run starts it."""
+    return require_server("MariaDB", MARIADB)
 
 
 def require_server(name: str, address: tuple[str, int]) -> tuple[str, int]:

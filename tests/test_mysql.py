@@ -13,19 +13,11 @@ import yaml
 from .conftest import (
     lint_and_type_check,
     render_installed,
-    require_server,
     run,
     run_rendered_suite,
 )
 
-pytestmark = pytest.mark.generated
-
-MARIADB = ("127.0.0.1", 3306)
-
-
-@pytest.fixture(scope="module")
-def mariadb() -> tuple[str, int]:
-    return require_server("MariaDB", MARIADB)
+pytestmark = [pytest.mark.generated, pytest.mark.sample("mysql")]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +29,6 @@ def project(
         uv,
         shared_venv,
         "mysql",
-        database="mysql",
-        package_name="on_mariadb",
     )
 
 

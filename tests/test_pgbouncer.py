@@ -2,7 +2,8 @@
 
 PgBouncer (transaction pooling) runs in front of the PostgreSQL on 5432; the
 rendered project's whole suite, including its 32-client load test, runs with
-TEST_DATABASE_URL pointing at PgBouncer.
+TEST_DATABASE_URL pointing at PgBouncer. Alone, and with `read_replica` too
+(whose suite also makes its own primary and standby).
 """
 
 import subprocess
@@ -16,9 +17,6 @@ from .pgbouncer import running_pgbouncer
 
 pytestmark = pytest.mark.generated
 
-PACKAGE = "behind_bouncer"
-TEST_DATABASE = f"{PACKAGE}_test"
-
 
 @pytest.fixture(scope="module")
 def bouncer(postgres: tuple[str, int]) -> Iterator[int]:
@@ -26,18 +24,18 @@ def bouncer(postgres: tuple[str, int]) -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(name, marks=pytest.mark.sample(name))
+            for name in ("pgbouncer", "pgbouncer-replica")],
+)  # fmt: skip
 def project(
-    tmp_path_factory: pytest.TempPathFactory, uv: str, shared_venv: Path
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    uv: str,
+    shared_venv: Path,
 ) -> tuple[Path, dict[str, str]]:
-    return render_installed(
-        tmp_path_factory,
-        uv,
-        shared_venv,
-        "pgbouncer",
-        pgbouncer=True,
-        package_name=PACKAGE,
-    )
+    return render_installed(tmp_path_factory, uv, shared_venv, request.param)
 
 
 def test_lint_and_strict_types_pass(project: tuple[Path, dict[str, str]]) -> None:
@@ -48,13 +46,21 @@ def test_rendered_suite_passes_through_pgbouncer(
     project: tuple[Path, dict[str, str]], bouncer: int
 ) -> None:
     path, env = project
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:{bouncer}/{TEST_DATABASE}"
+    replica = (path / "tests" / "test_replica.py").exists()
+    (package,) = (path / "src").iterdir()
+    test_database = f"{package.name}_test"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{bouncer}/{test_database}"
+    before = transactions_through(bouncer, test_database)
 
     stdout = run_rendered_suite(path, env | {"TEST_DATABASE_URL": url})
 
     assert "PASSED tests/test_pgbouncer.py::" in stdout
+    if replica:
+        assert "PASSED tests/test_replica.py::test_reads_come_from_the_replica" in (
+            stdout
+        )
     # The traffic went through PgBouncer: its own count of transactions.
-    assert transactions_through(bouncer, TEST_DATABASE) > 3 * 32 * 32
+    assert transactions_through(bouncer, test_database) - before > 3 * 32 * 32
 
 
 def transactions_through(port: int, database: str) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import lint_and_type_check, render_installed, run_rendered_suite
 
-pytestmark = pytest.mark.generated
+pytestmark = [pytest.mark.generated, pytest.mark.sample("replica")]
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,6 @@ def project(
         uv,
         shared_venv,
         "replica",
-        read_replica=True,
-        package_name="with_replica",
     )
 
 

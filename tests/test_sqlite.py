@@ -17,7 +17,7 @@ from .conftest import (
     serve_and_create_a_user,
 )
 
-pytestmark = pytest.mark.generated
+pytestmark = [pytest.mark.generated, pytest.mark.sample("sqlite")]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,6 @@ def project(
         uv,
         shared_venv,
         "sqlite",
-        database="sqlite",
-        package_name="zero_setup",
     )
 
 
