@@ -26,4 +26,4 @@ readme: ## regenerate the answers reference in README.md from copier.yml
 
 sample: ## render the working tree with default answers into $(SAMPLE), for a look
 	rm -rf $(SAMPLE)
-	uv run copier copy --trust --defaults --vcs-ref HEAD . $(SAMPLE)
+	uv run copier copy --trust --defaults --vcs-ref HEAD "$(CURDIR)" $(SAMPLE)
