@@ -7,6 +7,7 @@ from pathlib import Path
 import uvicorn
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from .config import ConfigurationError, get_settings
@@ -18,15 +19,31 @@ def migrate(alembic_ini: Path) -> None:
         raise SystemExit(
             f"{alembic_ini} not found: run this from the project directory"
         )
+    url = get_settings().database_url
+    if (directory := missing_sqlite_directory(url)) is not None:
+        raise SystemExit(
+            f"migrations failed on {url}: the directory {directory} does not exist"
+        )
     try:
         command.upgrade(Config(str(alembic_ini)), "head")
     except (DBAPIError, OSError) as exc:
         # "database does not exist" or "connection refused" deserve one clear line,
         # not a driver traceback. str(URL) masks the password.
         reason = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise SystemExit(
-            f"migrations failed on {get_settings().database_url}: {reason}"
-        ) from None
+        raise SystemExit(f"migrations failed on {url}: {reason}") from None
+
+
+def missing_sqlite_directory(url: URL) -> Path | None:
+    """The directory a SQLite database file would be in, if it does not exist.
+
+    sqlite3 says only "unable to open database file"; and aiosqlite (0.22),
+    failing to connect, stops its worker thread without waiting for it, so the
+    thread may report to an event loop that asyncio.run has closed.
+    """
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    directory = Path(url.database).parent
+    return None if directory.is_dir() else directory
 
 
 def main(argv: Sequence[str] | None = None) -> None:
