@@ -9,6 +9,7 @@ from fastapi_offline import FastAPIOffline
 
 from .api import health, users
 from .config import Settings, get_settings
+from .db.pool import pool_capacity
 from .db.session import Database, SessionGate
 from .errors import register_error_handlers
 from .logs import RequestContextMiddleware, configure_logging
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.session_gate = SessionGate(
-        capacity=settings.database_pool_size + settings.database_max_overflow,
+        capacity=pool_capacity(settings),
         timeout=settings.database_pool_timeout,
     )
     if settings.cors_origins:
