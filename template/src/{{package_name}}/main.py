@@ -9,8 +9,9 @@ from fastapi_offline import FastAPIOffline
 
 from .api import health, users
 from .config import Settings, get_settings
+from .db import Database
 from .db.pool import pool_capacity
-from .db.session import Database, SessionGate
+from .db.session import SessionGate
 from .errors import register_error_handlers
 from .logs import RequestContextMiddleware, configure_logging
 

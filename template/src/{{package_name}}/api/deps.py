@@ -11,7 +11,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
-from ..db.session import Database, SessionGate
+from ..db import Database
+from ..db.session import SessionGate
 from ..repositories.orders import OrdersRepository
 from ..repositories.users import UsersRepository
 
@@ -48,11 +49,7 @@ async def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSes
     # Straight from app.state: every level of dependencies costs FastAPI a
     # resolution pass on each request, and GET endpoints are the hot path.
     database: Database = request.app.state.database
-{%- if read_replica %}
     return database.reader()
-{%- else %}
-    return database.read_sessionmaker
-{%- endif %}
 
 
 ReadSessionmakerDep = Annotated[
@@ -65,7 +62,7 @@ async def get_read_session(
 ) -> AsyncIterator[AsyncSession]:
     """A session for endpoints that only read (queries/); it must not write.
 
-    It comes from Database.read_sessionmaker, which says how it reads.
+    It comes from Database.reader(); db/engine.py's for_reads says how it reads.
     """
     gate: SessionGate = request.app.state.session_gate
     async with gate.admit(), sessionmaker() as session:

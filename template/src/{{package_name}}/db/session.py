@@ -1,9 +1,6 @@
 """Sessions: one engine per application, one AsyncSession per request or task."""
 
 import asyncio
-{%- if read_replica %}
-import contextlib
-{%- endif %}
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,10 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import QueuePool
 
 from ..config import Settings
-from .engine import create_engine
-{%- if read_replica %}
-from .replica import Replica
-{%- endif %}
+from .engine import create_engine, for_reads
 
 T = TypeVar("T")
 
@@ -40,27 +34,17 @@ def create_sessionmaker(
 
 
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for endpoints that only read."""
-{%- if pgbouncer %}
-    # Reads run in a transaction too. Outside one, PgBouncer may run the
-    # statement SQLAlchemy prepares and its execution on two different servers:
-    # "prepared statement ... does not exist" (tests/test_pgbouncer.py catches
-    # it). The session rolls back, never commits, when it closes.
-    return create_sessionmaker(engine)
-{%- else %}
-    # Autocommit: each statement runs in its own implicit transaction and sees
-    # what READ COMMITTED would, without the BEGIN and COMMIT round trips.
-    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
-{%- endif %}
+    """Sessions for endpoints that only read (engine.py's for_reads says how)."""
+    return create_sessionmaker(for_reads(engine))
 
 
 async def open_pool(engine: AsyncEngine) -> None:
     """Open the pool's connections now, not in the first requests.
 
     Otherwise the first burst of requests after a deploy waits on pool_size
-    connection handshakes (a p99 of over a second in bench/run.py). A database
-    that is down is not fatal here: the service starts, /health/ready answers
-    503, and connections open once the database is back.
+    connection handshakes (a p99 of over a second, measured in November 2026).
+    A database that is down is not fatal here: the service starts,
+    /health/ready answers 503, and connections open once the database is back.
     """
     pool = engine.pool
     if not isinstance(pool, QueuePool):
@@ -74,75 +58,26 @@ async def open_pool(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """The application's engines and sessionmakers, created in the lifespan."""
-
-{%- if read_replica %}
-
-    def __init__(self, engine: AsyncEngine, replica: Replica | None = None) -> None:
-{%- else %}
+    """The application's engine and sessionmakers, created in the lifespan."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-{%- endif %}
         self.engine = engine
         self.sessionmaker = create_sessionmaker(engine)
-{%- if read_replica %}
-        # Reads on the primary: when no replica is configured, or it is unusable.
-{%- endif %}
         self.read_sessionmaker = create_read_sessionmaker(engine)
-{%- if read_replica %}
-        self.replica = replica
-        self._watching: asyncio.Task[None] | None = None
-{%- endif %}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
-{%- if read_replica %}
-        replica = None
-        if settings.database_replica_url is not None:
-            replica_engine = create_engine(settings, settings.database_replica_url)
-            replica = Replica(
-                replica_engine,
-                create_read_sessionmaker(replica_engine),
-                check_interval=settings.database_replica_check_interval,
-                max_lag=settings.database_replica_max_lag,
-            )
-        return cls(create_engine(settings), replica)
+        return cls(create_engine(settings))
 
     def reader(self) -> async_sessionmaker[AsyncSession]:
-        """Where reads go now: the replica while it is usable, else the primary.
-
-        Writes, and the reads inside a write request (read-your-writes), always
-        use the primary: they take SessionDep.
-        """
-        if self.replica is not None and self.replica.usable:
-            return self.replica.sessionmaker
+        """Where reads go now. Writes, and the reads inside a write request
+        (read-your-writes), use the primary: they take SessionDep."""
         return self.read_sessionmaker
-{%- else %}
-        return cls(create_engine(settings))
-{%- endif %}
 
     async def start(self) -> None:
-{%- if read_replica %}
-        """Open the pools, check the replica, and keep checking it."""
-{%- endif %}
         await open_pool(self.engine)
-{%- if read_replica %}
-        if self.replica is not None:
-            await self.replica.check()
-            if self.replica.usable:
-                await open_pool(self.replica.engine)
-            self._watching = asyncio.create_task(self.replica.watch())
-{%- endif %}
 
     async def dispose(self) -> None:
-{%- if read_replica %}
-        if self._watching is not None:
-            self._watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watching
-        if self.replica is not None:
-            await self.replica.engine.dispose()
-{%- endif %}
         await self.engine.dispose()
 
 
@@ -153,7 +88,7 @@ class SessionGate:
     connection returned to the pool can go to a request that just arrived, and
     a waiter that loses that race queues again at the back. With 32 concurrent
     requests on a pool of 10 that left some requests waiting over a second (p99
-    0.4-0.6 s, max 1.2 s in bench/run.py). Waiting here instead, on an
+    0.4-0.6 s, max 1.2 s, measured in November 2026). Waiting here instead, on an
     asyncio.Semaphore, which hands a freed slot to the longest waiter, kept the
     maximum at 0.11 s for the same throughput; the pool then never has waiters.
     """
