@@ -244,6 +244,11 @@ def sqlite_path(url: str) -> str:
     return urlsplit(url).path.removeprefix("/")
 
 
+def async_driver(database: str) -> str:
+    """The driver a rendered project uses for the database answer."""
+    return ASYNC_DRIVERS[database]
+
+
 def current_year() -> int:
     """For the copyright line of the rendered LICENSE."""
     return datetime.now(UTC).year
@@ -269,6 +274,7 @@ class AnswersExtension(Extension):
                 "seconds_answer_error": seconds_answer_error,
                 "pool_recycle_error": pool_recycle_error,
                 "boolean_answer_error": boolean_answer_error,
+                "async_driver": async_driver,
             }
         )
         environment.globals["answer_type"] = answer_type
