@@ -45,7 +45,10 @@ EXPECTED_FILES = [
     "src/{pkg}/py.typed",
     "src/{pkg}/db/base.py",
     "src/{pkg}/db/engine.py",
+    "src/{pkg}/db/failures.py",
+    "src/{pkg}/db/pool.py",
     "src/{pkg}/db/session.py",
+    "src/{pkg}/db/timestamps.py",
     "src/{pkg}/models/user.py",
     "src/{pkg}/models/order.py",
     "src/{pkg}/repositories/base.py",
@@ -55,6 +58,8 @@ EXPECTED_FILES = [
     "src/{pkg}/api/health.py",
     "src/{pkg}/api/users.py",
     "tests/conftest.py",
+    "tests/database.py",
+    "tests/test_security.py",
     "tests/test_users.py",
     "tests/test_migrations.py",
     "tests/test_transactions.py",
@@ -191,3 +196,58 @@ def test_the_license_answer_renders_its_text_and_spdx_expression(
     if license_ != "Apache-2.0":  # its text carries no copyright line
         year = datetime.now(UTC).year
         assert re.search(rf"Copyright \(c\) {year},? Ada Lovelace", text)
+
+
+# Per-database and per-option code lives in files selected by name; each render
+# gets exactly its own.
+VARIANT_FILES = {
+    "src/{pkg}/db/idle_ping.py": lambda a: a["database"] != "sqlite",
+    "src/{pkg}/db/utc_datetime.py": lambda a: a["database"] != "postgresql",
+    "src/{pkg}/db/replica.py": lambda a: a.get("read_replica", False),
+    "src/{pkg}/passwords.py": lambda a: a["database"] != "sqlite",
+    "tests/server_admin.py": lambda a: a["database"] != "sqlite",
+    "tests/test_passwords.py": lambda a: a["database"] != "sqlite",
+    "tests/test_faults.py": lambda a: a["database"] == "postgresql",
+    "tests/postgres_server.py": lambda a: a["database"] == "postgresql",
+    "tests/test_postgresql.py": lambda a: (
+        a["database"] == "postgresql" and not a.get("pgbouncer", False)
+    ),
+    "tests/test_pgbouncer.py": lambda a: a.get("pgbouncer", False),
+    "tests/test_replica.py": lambda a: a.get("read_replica", False),
+    "tests/test_sqlite.py": lambda a: a["database"] == "sqlite",
+    "tests/test_mariadb.py": lambda a: a["database"] == "mysql",
+}
+DRIVER_MARKERS = {
+    "sqlite": "BEGIN IMMEDIATE",
+    "mysql": "SET time_zone",
+    "postgresql": '"statement_timeout": str(',
+    "pgbouncer": "prepared_statement_name_func",
+}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"database": "sqlite"},
+        {"database": "mysql"},
+        {"database": "postgresql"},
+        {"database": "postgresql", "pgbouncer": True},
+        {"database": "postgresql", "read_replica": True},
+    ],
+    ids=["sqlite", "mysql", "postgresql", "pgbouncer", "replica"],
+)
+def test_each_render_gets_its_own_variant_files(
+    tmp_path: Path, answers: dict[str, object]
+) -> None:
+    project = render(tmp_path / "p", package_name="svc", **answers)
+
+    present = {
+        name: (project / name.format(pkg="svc")).is_file() for name in VARIANT_FILES
+    }
+    assert present == {name: bool(wanted(answers)) for name, wanted in
+                       VARIANT_FILES.items()}  # fmt: skip
+    engine = (project / "src" / "svc" / "db" / "engine.py").read_text()
+    flavour = "pgbouncer" if answers.get("pgbouncer") else str(answers["database"])
+    assert DRIVER_MARKERS[flavour] in engine
+    others = set(DRIVER_MARKERS.values()) - {DRIVER_MARKERS[flavour]}
+    assert not [marker for marker in others if marker in engine]
