@@ -50,21 +50,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=__package__)
     parser.add_argument("--alembic-ini", type=Path, default=Path("alembic.ini"))
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
+    migrate_only = commands.add_parser(
+        "migrate", help="apply all migrations (alembic upgrade head)"
+    )
+    migrate_only.set_defaults(migrations=True, serving=False)
     serve = commands.add_parser("serve", help="apply migrations, then serve the API")
+    serve.set_defaults(migrations=True, serving=True)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--no-migrate", action="store_true", help="skip migrations")
+    serve.add_argument(
+        "--no-migrate",
+        dest="migrations",
+        action="store_false",
+        help="skip migrations",
+    )
     args = parser.parse_args(argv)
     try:
         configure_logging(get_settings())
     except ConfigurationError as exc:
         raise SystemExit(str(exc)) from None
 
-    if args.command == "migrate" or not args.no_migrate:
+    if args.migrations:
         migrate(args.alembic_ini)
-    if args.command == "serve":
+    if args.serving:
         uvicorn.run(
             f"{__package__}.main:app",
             host=args.host,

@@ -1,13 +1,14 @@
-"""A generic typed async repository: queries live here, never in routes."""
+"""A generic typed async repository: what code that changes data uses.
+
+The API's reads are Core queries in queries/; routes hold no SQL either way.
+"""
 
 import uuid
-from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.interfaces import ORMOption
 
 from ..db.base import Entity
 
@@ -15,7 +16,7 @@ ModelT = TypeVar("ModelT", bound=Entity)
 
 
 class Repository(Generic[ModelT]):
-    """CRUD and keyset pagination for one model.
+    """Get, create, update and delete one model's entities.
 
     Repositories flush (so database errors surface here and can be mapped to
     domain errors) but never commit: the request or task scope owns the
@@ -27,29 +28,8 @@ class Repository(Generic[ModelT]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(
-        self, id: uuid.UUID, *, options: Sequence[ORMOption] = ()
-    ) -> ModelT | None:
-        return await self.session.get(self.model, id, options=options)
-
-    async def get_many(self, ids: Sequence[uuid.UUID]) -> list[ModelT]:
-        result = await self.session.scalars(
-            select(self.model).where(self.model.id.in_(ids)).order_by(self.model.id)
-        )
-        return list(result)
-
-    async def list_page(
-        self, *, limit: int, after: uuid.UUID | None = None
-    ) -> list[ModelT]:
-        """A page in id order, starting after the id `after` (keyset pagination).
-
-        Unlike OFFSET, the cost does not grow with the page number and rows
-        inserted meanwhile neither repeat nor vanish from later pages.
-        """
-        query = select(self.model).order_by(self.model.id).limit(limit)
-        if after is not None:
-            query = query.where(self.model.id > after)
-        return list(await self.session.scalars(query))
+    async def get(self, id: uuid.UUID) -> ModelT | None:
+        return await self.session.get(self.model, id)
 
     async def create(self, obj: ModelT) -> ModelT:
         self.session.add(obj)

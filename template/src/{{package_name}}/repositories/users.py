@@ -1,10 +1,8 @@
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from ..db.failures import integrity_violation
 from ..errors import ConflictError
@@ -19,11 +17,6 @@ class UsersRepository(Repository[User]):
     # Rows per INSERT statement in bulk_create: 1,000 rows x 3 columns stays far
     # below PostgreSQL's 32,767 bind-parameter limit per statement.
     bulk_chunk_size = 1_000
-
-    async def get_with_orders(self, id: uuid.UUID) -> User | None:
-        # selectinload: exactly two queries whatever the number of orders, and no
-        # row duplication as with a JOIN.
-        return await self.get(id, options=[selectinload(User.orders)])
 
     async def create(self, obj: User) -> User:
         email = obj.email  # read now: a failed flush expires the object
