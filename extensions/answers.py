@@ -19,14 +19,23 @@ from urllib.parse import urlsplit
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-# Top-level modules the rendered project imports or installs; a package with one of
-# these names would shadow it (or be shadowed) and fail at import time.
+# Top-level modules of a rendered project's environment (its dependencies, theirs,
+# its dev tools) and its own directories: a package named like one would shadow
+# it or be shadowed. tests/test_samples.py checks every sample's installed
+# modules against this list, so a new dependency cannot be missed.
 DEPENDENCY_MODULES = frozenset(
     {
+        "aiosqlite",
         "alembic",
+        "annotated_doc",
         "annotated_types",
         "anyio",
+        "ast_serialize",
+        "asyncmy",
         "asyncpg",
+        "certifi",
+        "click",
+        "dns",
         "dotenv",
         "email_validator",
         "fastapi",
@@ -36,22 +45,35 @@ DEPENDENCY_MODULES = frozenset(
         "httpcore",
         "httptools",
         "httpx",
+        "hypothesis",
         "idna",
+        "iniconfig",
+        "librt",
         "mako",
         "markupsafe",
         "migrations",
         "mypy",
+        "mypy_extensions",
+        "mypyc",
+        "opentelemetry",
+        "packaging",
+        "pathspec",
+        "pluggy",
+        "py",
         "pydantic",
         "pydantic_core",
         "pydantic_settings",
+        "pygments",
         "pytest",
         "pytest_asyncio",
         "ruff",
         "sniffio",
+        "sortedcontainers",
         "sqlalchemy",
         "starlette",
         "tests",
         "typing_extensions",
+        "typing_inspection",
         "uvicorn",
         "uvloop",
         "watchfiles",

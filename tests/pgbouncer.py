@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .helpers import free_port
+
 CONFIG = """\
 [databases]
 * = host=127.0.0.1 port={upstream}
@@ -43,12 +45,6 @@ def find_pgbouncer() -> str:
     if found is None:
         raise RuntimeError("pgbouncer is not installed and could not be installed")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def as_postgres(command: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import TEMPLATE_ROOT, render
+from .helpers import TEMPLATE_ROOT, render
 
 # extensions/ is not a package: copier loads answers.py by path, and so do we.
 sys.path.insert(0, str(TEMPLATE_ROOT / "extensions"))

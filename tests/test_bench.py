@@ -3,7 +3,7 @@ timings on a shared machine are not assertions)."""
 
 import importlib.util
 
-from .conftest import TEMPLATE_ROOT
+from .helpers import TEMPLATE_ROOT
 
 spec = importlib.util.spec_from_file_location(
     "bench_run", TEMPLATE_ROOT / "bench/run.py"

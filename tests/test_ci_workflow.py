@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import SAMPLES, SAMPLES_FILE, TEMPLATE_ROOT, run
+from .helpers import SAMPLES, SAMPLES_FILE, TEMPLATE_ROOT, run
 
 WORKFLOWS = TEMPLATE_ROOT / ".github" / "workflows"
 PYTHONS: list[str] = json.loads(SAMPLES_FILE.read_text())["pythons"]

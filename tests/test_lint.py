@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from .conftest import TEMPLATE_ROOT, run
+from .helpers import TEMPLATE_ROOT, run
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import render, run
+from .helpers import render, run
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +158,30 @@ def test_gitignore_and_editorconfig(project: Path) -> None:
 
     assert {".env", ".venv/", "__pycache__/", ".mypy_cache/"} <= set(ignored)
     assert (project / ".editorconfig").read_text().startswith("root = true")
+
+
+def test_sqlite_tooling_needs_no_database_server(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", database="sqlite")
+    compose = load_yaml(project / "compose.yaml")
+    job = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
+
+    assert set(compose["services"]) == {"app"}
+    assert compose["services"]["app"]["volumes"] == ["app-data:/data"]
+    assert "services" not in job
+    assert "db-up" not in (project / "Makefile").read_text()
+    run([tool("hadolint"), "--no-color", "Dockerfile"], cwd=project)
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+         ".github/workflows/ci.yml"], cwd=project)  # fmt: skip
+
+
+def test_mysql_tooling_runs_mariadb(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", database="mysql")
+    compose = load_yaml(project / "compose.yaml")
+    job = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
+
+    assert compose["services"]["db"]["image"].startswith("mariadb:")
+    app_url = compose["services"]["app"]["environment"]["DATABASE_URL"]
+    assert app_url.startswith("mysql+asyncmy://")
+    assert job["services"]["mariadb"]["image"].startswith("mariadb:")
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+         ".github/workflows/ci.yml"], cwd=project)  # fmt: skip

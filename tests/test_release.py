@@ -12,7 +12,7 @@ import pytest
 import yaml
 from packaging.version import Version
 
-from .conftest import TEMPLATE_ROOT, git
+from .helpers import TEMPLATE_ROOT, git
 
 SCRIPT = TEMPLATE_ROOT / ".github" / "scripts" / "release.py"
 # .github/scripts is no package: load the script by path, as the workflow runs it.

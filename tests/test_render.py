@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import render
+from .helpers import render
 
 ANSWER_SETS = {
     "defaults": {},

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
-from .conftest import TEMPLATE_ROOT, git, run, sync_into_shared_venv
+from .helpers import TEMPLATE_ROOT, git, run, sync_into_shared_venv
 
 PACKAGE = Path("src/my_service")
 INITIAL_MIGRATION = Path("migrations/versions/2026_11_23_0001_users_and_orders.py")

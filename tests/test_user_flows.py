@@ -21,7 +21,7 @@ import pexpect
 import pytest
 import yaml
 
-from .conftest import (
+from .helpers import (
     TEMPLATE_ROOT,
     clean_environment,
     git,

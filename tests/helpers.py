@@ -1,0 +1,196 @@
+"""What the template's tests share: rendering the template, running commands
+and rendered projects, talking to a served project. Fixtures are in conftest.py."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from copier import run_copy
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+# The rendered samples, shared with the CI workflow's matrix (tests/samples.json).
+SAMPLES_FILE = TEMPLATE_ROOT / "tests" / "samples.json"
+SAMPLES: dict[str, dict[str, Any]] = json.loads(SAMPLES_FILE.read_text())["samples"]
+POSTGRES = ("127.0.0.1", 5432)
+MARIADB = ("127.0.0.1", 3306)
+
+
+def render(destination: Path, template: Path = TEMPLATE_ROOT, **answers: Any) -> Path:
+    """Render the template's working tree (committed or not) with these answers."""
+    run_copy(
+        str(template),
+        str(destination),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return destination
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The environment minus variables that would override a project's answers."""
+    prefixes = ("DATABASE_", "TEST_DATABASE_", "HEALTH_", "VIRTUAL_ENV")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return environment | extra
+
+
+def run(
+    command: list[str | Path],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; if it fails, fail the test and show its output."""
+    completed = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=dict(env) if env is not None else clean_environment(),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {completed.returncode} in {cwd}\n"
+            f"--- stdout\n{completed.stdout[-8000:]}\n"
+            f"--- stderr\n{completed.stderr[-8000:]}"
+        )
+    return completed
+
+
+# Scratch repositories get an identity of their own, whatever the machine's git says.
+GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in a scratch repository; its output, stripped."""
+    return run([*GIT, *args], cwd=cwd).stdout.strip()
+
+
+def sync_into_shared_venv(project: Path, uv: str, shared_venv: Path) -> dict[str, str]:
+    """`uv sync` a rendered project into the shared venv; the environment to run
+    its tools with (the venv's bin first on PATH, no answer-overriding vars)."""
+    env = clean_environment(
+        UV_PROJECT_ENVIRONMENT=str(shared_venv),
+        UV_PYTHON_DOWNLOADS="never",
+        PATH=f"{shared_venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    # SAMPLE_PYTHON: the CI matrix's interpreter for the rendered project.
+    python = os.environ.get("SAMPLE_PYTHON", "python3")
+    run([uv, "sync", "--python", python], cwd=project, env=env)
+    return env
+
+
+def run_rendered_suite(
+    project: Path, env: Mapping[str, str], *options: str, not_run: tuple[str, ...] = ()
+) -> str:
+    """Run a rendered project's own tests: every test module of the project
+    (but `not_run`) must have passing tests, and none may fail or be skipped."""
+    command = ["pytest", "-q", "-p", "no:cacheprovider", "-rA", *options]
+    stdout = run(command, cwd=project, env=env).stdout
+    modules = {f"tests/{path.name}" for path in (project / "tests").glob("test_*.py")}
+    ran = set(re.findall(r"^PASSED (tests/test_\w+\.py)::", stdout, re.MULTILINE))
+    assert ran == modules - set(not_run), f"not run: {sorted(modules - ran)}"
+    assert not re.search(r"^(SKIPPED|FAILED|ERROR|XFAIL)", stdout, re.MULTILINE)
+    return stdout
+
+
+def lint_and_type_check(project: Path, env: Mapping[str, str]) -> None:
+    run(["ruff", "check", "."], cwd=project, env=env)
+    run(["ruff", "format", "--check", "."], cwd=project, env=env)
+    run(["mypy"], cwd=project, env=env)
+
+
+def require_server(name: str, address: tuple[str, int]) -> tuple[str, int]:
+    """The address, once something answers there; else fail saying how to fix it."""
+    try:
+        socket.create_connection(address, timeout=2).close()
+    except OSError:
+        pytest.fail(
+            f"{name} is not answering on {address[0]}:{address[1]}; "
+            "start it (bash .ci/run does) before running these tests"
+        )
+    return address
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http(method: str, url: str, body: object = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait_until_ready(url: str, server: subprocess.Popen[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the service exited with {server.returncode}")
+        try:
+            if http("GET", url)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} was not ready within {seconds} s")
+
+
+def serve_and_create_a_user(
+    command: str, project: Path, env: dict[str, str]
+) -> dict[str, object]:
+    """Run `<command> serve` as the README says; create a user and read it back.
+
+    The server must start, answer, and stop on SIGINT with status 0 and no
+    traceback. Returns the created user."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [command, "serve", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_ready(f"{base}/health/ready", server, seconds=60)
+        created = http("POST", f"{base}/api/v1/users",
+                       {"email": "ann@example.com", "full_name": "Ann"})  # fmt: skip
+        assert created[0] == 201
+        assert isinstance(created[1], dict)
+        fetched = http("GET", f"{base}/api/v1/users/{created[1]['id']}")
+        assert fetched == (200, created[1] | {"orders": []})
+        assert http("GET", f"{base}/openapi.json")[0] == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+
+    assert server.returncode == 0, output
+    assert "Traceback" not in output
+    return created[1]
