@@ -137,15 +137,6 @@ MYSQL_URLS = [
 ]
 
 
-@pytest.mark.parametrize(("url", "message"), MYSQL_URLS)
-def test_a_mysql_url_must_use_asyncmy(copie, url: str, message: str) -> None:
-    result = copie.copy(extra_answers={"database": "mysql", "database_url": url})
-
-    assert result.exit_code != 0
-    assert "for question 'database_url'" in str(result.exception)
-    assert message in str(result.exception)
-
-
 def test_mysql_gets_a_mariadb_url(tmp_path: Path) -> None:
     recorded = recorded_answers(render(tmp_path / "p", database="mysql"))
 
@@ -153,11 +144,15 @@ def test_mysql_gets_a_mariadb_url(tmp_path: Path) -> None:
     assert "pgbouncer" not in recorded
 
 
-@pytest.mark.parametrize(("url", "message"), SQLITE_URLS)
-def test_a_sqlite_url_must_name_a_file_for_aiosqlite(
-    copie, url: str, message: str
+@pytest.mark.parametrize(
+    ("database", "url", "message"),
+    [("sqlite", url, message) for url, message in SQLITE_URLS]
+    + [("mysql", url, message) for url, message in MYSQL_URLS],
+)
+def test_a_database_url_must_fit_the_database_and_its_async_driver(
+    copie, database: str, url: str, message: str
 ) -> None:
-    result = copie.copy(extra_answers={"database": "sqlite", "database_url": url})
+    result = copie.copy(extra_answers={"database": database, "database_url": url})
 
     assert result.exit_code != 0
     assert "for question 'database_url'" in str(result.exception)
