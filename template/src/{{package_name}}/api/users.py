@@ -39,7 +39,14 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 Cursor = Annotated[
     uuid.UUID,
     PlainValidator(decode_cursor),
-    WithJsonSchema({"type": "string", "description": "`next` of the previous page"}),
+    # 16 bytes in unpadded base64url: the schema says exactly what is accepted.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{22}$",
+            "description": "`next` of the previous page",
+        }
+    ),
 ]
 BulkUsers = Annotated[
     list[UserCreate], Body(), Field(min_length=1, max_length=MAX_BULK_USERS)

@@ -11,7 +11,10 @@ MAX_TOTAL = 2**31 - 1
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    total: int = Field(ge=0, le=MAX_TOTAL, description="Amount in minor units (cents)")
+    # strict: JSON true is a boolean, not the integer 1 the schema asks for.
+    total: int = Field(
+        strict=True, ge=0, le=MAX_TOTAL, description="Amount in minor units (cents)"
+    )
 
 
 class OrderRead(BaseModel):

@@ -11,13 +11,16 @@ from pydantic import (
     Field,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from .orders import OrderRead
 
 # Emails compare case-insensitively in practice; store one spelling so the unique
 # index catches "Ann@x.io" vs "ann@x.io".
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
-FullName = Annotated[str, Field(min_length=1, max_length=200)]
+# No NUL: PostgreSQL cannot store it in text (it answered 500), and a name
+# never holds one; a 422 names the field on every database.
+FullName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
 
 MAX_BULK_USERS = 10_000
 
@@ -34,8 +37,9 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email | None = None
-    full_name: FullName | None = None
+    # SkipJsonSchema: null is refused (below), so the schema does not offer it.
+    email: Email | SkipJsonSchema[None] = None
+    full_name: FullName | SkipJsonSchema[None] = None
 
     @field_validator("email", "full_name")
     @classmethod
