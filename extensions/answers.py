@@ -65,6 +65,7 @@ DEPENDENCY_MODULES = frozenset(
         "pydantic_settings",
         "pygments",
         "pytest",
+        "pytest_alembic",
         "pytest_asyncio",
         "ruff",
         "sniffio",
