@@ -26,7 +26,14 @@ MARIADB = ("127.0.0.1", 3306)
 
 
 def render(destination: Path, template: Path = TEMPLATE_ROOT, **answers: Any) -> Path:
-    """Render the template's working tree (committed or not) with these answers."""
+    """Render the template's working tree (committed or not) with these answers.
+
+    This is the call pytest-copie's fixtures make. They are used where a test
+    needs one render of its own (test_answers.py); module-scoped samples, the
+    update scenarios and renders of other templates (a clone, a snapshot) need
+    a destination and a source of their choosing, which these fixtures do not
+    take.
+    """
     run_copy(
         str(template),
         str(destination),
