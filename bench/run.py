@@ -64,57 +64,6 @@ ENDPOINTS = {
     "POST create user": LUA_CREATE,
 }
 
-SEED = """
-import asyncio, sys, uuid, random
-import asyncpg
-
-async def main(dsn, ids_file):
-    connection = await asyncpg.connect(dsn)
-    users = [(uuid.uuid4(), f"seed{i}@bench.example", f"Seed {i}")
-             for i in range(10_000)]
-    await connection.copy_records_to_table(
-        "users", records=users, columns=["id", "email", "full_name"])
-    orders = [(uuid.uuid4(), users[i % 10_000][0], random.randint(0, 100_000))
-              for i in range(50_000)]
-    await connection.copy_records_to_table(
-        "orders", records=orders, columns=["id", "user_id", "total"])
-    await connection.execute("ANALYZE")
-    await connection.close()
-    with open(ids_file, "w") as out:
-        out.write("\\n".join(str(user[0]) for user in users[:2_000]))
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
-
-BULK = """
-import asyncio, json, sys, time, uuid
-import asyncpg, httpx
-
-ROWS = 10_000
-
-async def main(dsn, url, runs):
-    connection = await asyncpg.connect(dsn)
-    copy, service = [], []
-    for run in range(runs):
-        rows = [(uuid.uuid4(), f"copy{run}-{i}@bulk.example", "Bulk")
-                for i in range(ROWS)]
-        started = time.perf_counter()
-        await connection.copy_records_to_table(
-            "users", records=rows, columns=["id", "email", "full_name"])
-        copy.append(ROWS / (time.perf_counter() - started))
-        body = [{"email": f"api{run}-{i}@bulk.example", "full_name": "Bulk"}
-                for i in range(ROWS)]
-        async with httpx.AsyncClient(timeout=120) as client:
-            started = time.perf_counter()
-            response = await client.post(url + "/api/v1/users/bulk", json=body)
-            service.append(ROWS / (time.perf_counter() - started))
-        assert response.status_code == 201, response.text
-    await connection.close()
-    print(json.dumps({"copy": copy, "service": service}))
-
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
-"""
-
 
 @dataclass
 class Result:
@@ -264,7 +213,7 @@ def main() -> None:
         psql(f"CREATE DATABASE {database}")
         sh([str(bin_dir / "my-service"), "migrate"], cwd=project, env=env)
         ids_file = scratch / "user_ids.txt"
-        sh([str(python), "-c", SEED, dsn, str(ids_file)])
+        sh([str(python), str(BENCH / "seed.py"), dsn, str(ids_file)])
         scripts = {}
         for name, lua in ENDPOINTS.items():
             scripts[name] = scratch / (re.sub(r"\W+", "_", name) + ".lua")
@@ -314,18 +263,15 @@ def main() -> None:
             port,
         )
         try:
-            bulk = json.loads(
-                sh(
-                    [
-                        str(python),
-                        "-c",
-                        BULK,
-                        dsn,
-                        f"http://127.0.0.1:{port}",
-                        str(args.runs),
-                    ]
-                )
-            )
+            url = f"http://127.0.0.1:{port}"
+            bulk_command = [
+                str(python),
+                str(BENCH / "bulk.py"),
+                dsn,
+                url,
+                str(args.runs),
+            ]
+            bulk = json.loads(sh(bulk_command))
         finally:
             server.terminate()
             server.wait(timeout=30)
