@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from .helpers import (
     SAMPLES,
@@ -41,39 +42,41 @@ answers_extension = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(answers_extension)
 
 
+# What a render has where copier asks nothing: SQLite's fixed pool, never
+# recycled and not pinged (copier.yml's defaults for it); no PgBouncer but on
+# PostgreSQL.
+NOT_ASKED = {
+    "pool_size": 5,
+    "max_overflow": 0,
+    "pool_timeout": 30.0,
+    "pool_recycle": -1,
+    "pool_pre_ping": False,
+    "pgbouncer": False,
+}
+
+
 @dataclass(frozen=True)
 class Sample:
     name: str
-    answers: dict[str, Any]
     project: Path
     env: dict[str, str]
+    # Every answer, as copier recorded it in the project (defaults too).
+    answers: dict[str, Any]
 
     @property
     def database(self) -> str:
-        return str(self.answers.get("database", "postgresql"))
+        return str(self.answers["database"])
 
     @property
     def package(self) -> str:
-        return str(self.answers.get("package_name", "my_service"))
+        return str(self.answers["package_name"])
 
     @property
     def command(self) -> str:
-        name = str(self.answers.get("project_name", "My Service"))
-        return name.lower().replace(" ", "-")
+        return str(self.answers["project_slug"])
 
     def answer(self, question: str) -> Any:
-        """The answer given, else the default copier.yml gives this database."""
-        sqlite = self.database == "sqlite"
-        defaults = {
-            "pool_size": 5,
-            "max_overflow": 0 if sqlite else 10,
-            "pool_timeout": 30.0,
-            "pool_recycle": -1 if sqlite else 3600,
-            "pool_pre_ping": not sqlite,
-            "echo_sql": False,
-            "pgbouncer": False,
-        }
-        return self.answers.get(question, defaults[question])
+        return self.answers.get(question, NOT_ASKED.get(question))
 
 
 @pytest.fixture(
@@ -91,9 +94,9 @@ def sample(
     name: str = request.param
     answers = SAMPLES[name]["answers"]
     project = render(tmp_path_factory.mktemp(name) / "service", **answers)
-    return Sample(
-        name, answers, project, sync_into_shared_venv(project, uv, shared_venv)
-    )
+    env = sync_into_shared_venv(project, uv, shared_venv)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return Sample(name, project, env, recorded)
 
 
 def database_url(sample: Sample, request: pytest.FixtureRequest, name: str) -> str:
