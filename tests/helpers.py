@@ -123,6 +123,21 @@ def lint_and_type_check(project: Path, env: Mapping[str, str]) -> None:
     run(["mypy"], cwd=project, env=env)
 
 
+def empty_database(database: str, name: str, cwd: Path) -> None:
+    """Database `name`, new and empty, on the shared server for `database`
+    (PostgreSQL or MariaDB; SQLite makes its file itself)."""
+    drop, create = f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"
+    if database == "mysql":
+        host, port = MARIADB
+        client = ["mariadb", "-h", host, "-P", str(port), "-u", "root", "-e"]
+        run([*client, f"{drop}; {create}"], cwd=cwd)
+    elif database == "postgresql":
+        host, port = POSTGRES
+        client = ["psql", "-h", host, "-p", str(port), "-U", "postgres", "-q", "-c"]
+        run([*client, f"{drop} WITH (FORCE)"], cwd=cwd)
+        run([*client, create], cwd=cwd)
+
+
 def require_server(name: str, address: tuple[str, int]) -> tuple[str, int]:
     """The address, once something answers there; else fail saying how to fix it."""
     try:
@@ -158,7 +173,8 @@ def wait_until_ready(url: str, server: subprocess.Popen[str], seconds: float) ->
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"the service exited with {server.returncode}")
+            output = server.communicate()[0] if server.stdout else ""
+            pytest.fail(f"the service exited with {server.returncode}:\n{output}")
         try:
             if http("GET", url)[0] == 200:
                 return

@@ -20,6 +20,7 @@ import yaml
 from .helpers import (
     SAMPLES,
     TEMPLATE_ROOT,
+    empty_database,
     lint_and_type_check,
     render,
     run,
@@ -197,7 +198,7 @@ def test_serve_migrates_and_answers(
         database_file.unlink(missing_ok=True)
     else:
         url = database_url(sample, request, database)
-        create_empty_database(sample, request, database)
+        empty_database(sample.database, database, sample.project)
         env["DATABASE_URL"] = url
 
     created = serve_and_create_a_user(sample.command, sample.project, env)
@@ -205,21 +206,6 @@ def test_serve_migrates_and_answers(
     assert str(created["created_at"]).endswith("Z")
     if sample.database == "sqlite":
         assert database_file.exists()
-
-
-def create_empty_database(
-    sample: Sample, request: pytest.FixtureRequest, name: str
-) -> None:
-    drop, create = f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"
-    if sample.database == "mysql":
-        host, port = request.getfixturevalue("mariadb")
-        client = ["mariadb", "-h", host, "-P", str(port), "-u", "root", "-e"]
-        run([*client, f"{drop}; {create}"], cwd=sample.project)
-        return
-    host, port = request.getfixturevalue("postgres")
-    client = ["psql", "-h", host, "-p", str(port), "-U", "postgres", "-c"]
-    for sql in (drop, create):
-        run([*client, sql], cwd=sample.project)
 
 
 def test_package_name_refuses_every_module_the_project_installs(

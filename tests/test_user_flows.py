@@ -11,7 +11,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -24,11 +23,13 @@ import yaml
 from .helpers import (
     TEMPLATE_ROOT,
     clean_environment,
+    empty_database,
     git,
     http,
     render,
     run,
     sync_into_shared_venv,
+    wait_until_ready,
 )
 from .markdown import blocks, section
 
@@ -98,17 +99,8 @@ def run_until_served(
         start_new_session=True,
     )
     serving.append(process)
-    deadline = time.monotonic() + 600  # uvx and uv sync install on a first run
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"exited {process.returncode}:\n{process.communicate()[0]}")
-        try:
-            if http("GET", "http://127.0.0.1:8000/health/ready")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("the service did not answer /health/ready within 600 s")
+    # uvx and uv sync install everything on a first run.
+    wait_until_ready("http://127.0.0.1:8000/health/ready", process, seconds=600)
 
 
 def stop(process: subprocess.Popen[str]) -> str:
@@ -319,18 +311,6 @@ def test_interactive_copy_records_exactly_what_was_typed(
 WORKED_EXAMPLE = "## Adding a model, a migration, an endpoint and a test"
 
 
-def fresh_database(database: str, name: str, cwd: Path) -> None:
-    """The application's database, empty, as the README's quick start makes it."""
-    if database == "postgresql":
-        psql = ["psql", "-h", "localhost", "-U", "postgres", "-q", "-c"]
-        run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], cwd=cwd)
-        run([*psql, f"CREATE DATABASE {name}"], cwd=cwd)
-    elif database == "mysql":
-        mariadb = ["mariadb", "-h", "127.0.0.1", "-u", "root", "-e"]
-        run([*mariadb, f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"],
-            cwd=cwd)  # fmt: skip
-
-
 @pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
 def test_the_rendered_worked_example_works_as_written(
     database: str,
@@ -345,7 +325,7 @@ def test_the_rendered_worked_example_works_as_written(
         request.getfixturevalue("mariadb")
     project = render(tmp_path / "service", database=database,
                      package_name="worked_example")  # fmt: skip
-    fresh_database(database, "worked_example", tmp_path)
+    empty_database(database, "worked_example", tmp_path)
     env = sync_into_shared_venv(project, uv, shared_venv)
     git(project, "init", "-q")
     steps = blocks(section((project / "README.md").read_text(), WORKED_EXAMPLE))
