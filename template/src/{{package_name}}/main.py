@@ -10,8 +10,6 @@ from fastapi_offline import FastAPIOffline
 from .api import health, users
 from .config import Settings, get_settings
 from .db import Database
-from .db.pool import pool_capacity
-from .db.session import SessionGate
 from .errors import register_error_handlers
 from .logs import RequestContextMiddleware, configure_logging
 
@@ -40,10 +38,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_body_size,
     )
     app.state.settings = settings
-    app.state.session_gate = SessionGate(
-        capacity=pool_capacity(settings),
-        timeout=settings.database_pool_timeout,
-    )
     if settings.cors_origins:
         # Closed unless configured: no origin may call the API from a browser.
         app.add_middleware(

@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
 from ..db import Database
-from ..db.session import SessionGate
 from ..repositories.orders import OrdersRepository
 from ..repositories.users import UsersRepository
 
@@ -23,49 +22,26 @@ async def get_app_settings(request: Request) -> Settings:
 
 
 async def get_database(request: Request) -> Database:
+    """The Database the lifespan opened; the one seam tests replace."""
     database: Database = request.app.state.database
     return database
 
 
-async def get_sessionmaker(
-    database: Annotated[Database, Depends(get_database)],
-) -> async_sessionmaker[AsyncSession]:
-    return database.sessionmaker
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
-
-
-async def get_session(
-    request: Request, sessionmaker: SessionmakerDep
-) -> AsyncIterator[AsyncSession]:
+async def get_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request: commit on success, else roll back."""
-    gate: SessionGate = request.app.state.session_gate
-    async with gate.admit(), sessionmaker.begin() as session:
+    async with database.session() as session:
         yield session
 
 
-async def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    # Straight from app.state: every level of dependencies costs FastAPI a
-    # resolution pass on each request, and GET endpoints are the hot path.
-    database: Database = request.app.state.database
-    return database.reader()
-
-
-ReadSessionmakerDep = Annotated[
-    async_sessionmaker[AsyncSession], Depends(get_read_sessionmaker)
-]
-
-
-async def get_read_session(
-    request: Request, sessionmaker: ReadSessionmakerDep
-) -> AsyncIterator[AsyncSession]:
+async def get_read_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """A session for endpoints that only read (queries/); it must not write.
 
     It comes from Database.reader(); db/engine.py's for_reads says how it reads.
     """
-    gate: SessionGate = request.app.state.session_gate
-    async with gate.admit(), sessionmaker() as session:
+    async with database.read_session() as session:
         yield session
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from .deps import ReadSessionmakerDep, SettingsDep
+from .deps import DatabaseDep, SettingsDep
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,12 @@ async def health() -> dict[str, str]:
         },
     },
 )
-async def ready(
-    sessionmaker: ReadSessionmakerDep, settings: SettingsDep
-) -> JSONResponse:
-    # The read sessionmaker: probes come often, and SELECT 1 needs no transaction.
+async def ready(database: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+    # Not through the gate: probes come often and must not take a slot that
+    # requests wait for; SELECT 1 needs no transaction.
     try:
         async with asyncio.timeout(settings.health_check_timeout):
-            async with sessionmaker() as session:
+            async with database.reader()() as session:
                 await session.execute(text("SELECT 1"))
     except Exception as exc:
         # The reason stays out of the response: it can name hosts and users.

@@ -17,6 +17,7 @@ from sqlalchemy.pool import QueuePool
 
 from ..config import Settings
 from .engine import create_engine, for_reads
+from .pool import pool_capacity
 
 T = TypeVar("T")
 
@@ -57,30 +58,6 @@ async def open_pool(engine: AsyncEngine) -> None:
         logger.warning("could not open the connection pool at startup: %s", exc)
 
 
-class Database:
-    """The application's engine and sessionmakers, created in the lifespan."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessionmaker = create_sessionmaker(engine)
-        self.read_sessionmaker = create_read_sessionmaker(engine)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "Database":
-        return cls(create_engine(settings))
-
-    def reader(self) -> async_sessionmaker[AsyncSession]:
-        """Where reads go now. Writes, and the reads inside a write request
-        (read-your-writes), use the primary: they take SessionDep."""
-        return self.read_sessionmaker
-
-    async def start(self) -> None:
-        await open_pool(self.engine)
-
-    async def dispose(self) -> None:
-        await self.engine.dispose()
-
-
 class SessionGate:
     """Admits at most `capacity` request sessions at a time, first come first served.
 
@@ -97,6 +74,11 @@ class SessionGate:
         self._slots = asyncio.Semaphore(capacity)
         self._timeout = timeout
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SessionGate":
+        """As many slots as the pool has connections, waiting as long as it would."""
+        return cls(pool_capacity(settings), settings.database_pool_timeout)
+
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
         """Wait for a slot; after `timeout` seconds, fail as the pool would."""
@@ -111,6 +93,47 @@ class SessionGate:
             yield
         finally:
             self._slots.release()
+
+
+class Database:
+    """The application's engine, its sessionmakers and the gate in front of them.
+
+    Created in the lifespan; request dependencies (api/deps.py) open every
+    session through `session()` and `read_session()`.
+    """
+
+    def __init__(self, engine: AsyncEngine, gate: SessionGate) -> None:
+        self.engine = engine
+        self.gate = gate
+        self.sessionmaker = create_sessionmaker(engine)
+        self.read_sessionmaker = create_read_sessionmaker(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Database":
+        return cls(create_engine(settings), SessionGate.from_settings(settings))
+
+    def reader(self) -> async_sessionmaker[AsyncSession]:
+        """Where reads go now. Writes, and the reads inside a write request
+        (read-your-writes), use the primary: they take `session()`."""
+        return self.read_sessionmaker
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed if the block succeeds, else rolled back."""
+        async with self.gate.admit(), self.sessionmaker.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for work that only reads (queries/); it must not write."""
+        async with self.gate.admit(), self.reader()() as session:
+            yield session
+
+    async def start(self) -> None:
+        await open_pool(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
 async def run_in_own_sessions(
