@@ -8,6 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from .db.failures import integrity_violation, is_query_cancelled, is_unavailable
 
@@ -101,7 +103,32 @@ async def _cannot_connect(request: Request, exc: Exception) -> JSONResponse:
     return _unavailable()
 
 
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 with `Allow` naming every method the path has (RFC 9110, 15.5.6).
+
+    Starlette answers from the first route whose path matched, so PUT /users
+    would say `Allow: GET` although POST /users exists too. Asking the router
+    which methods would match keeps included routers' internals out of it.
+    """
+    assert isinstance(exc, HTTPException)
+    allowed = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(allowed)}
+    )
+
+
 def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
     app.add_exception_handler(DBAPIError, _database_error)

@@ -35,6 +35,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The email is already taken"}
 }
+# FastAPI answers 400 for a body it cannot even decode (not UTF-8); 422 for
+# JSON that does not fit the schema.
+UNREADABLE: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body could not be decoded"}
+}
 
 Cursor = Annotated[
     uuid.UUID,
@@ -64,7 +69,7 @@ def _found(user: User | None, user_id: uuid.UUID) -> User:
     status_code=201,
     response_model=UserRead,
     summary="Create a user",
-    responses=CONFLICT,
+    responses=CONFLICT | UNREADABLE,
 )
 async def create_user(body: UserCreate, users: UsersDep) -> User:
     return await users.create(User(**body.model_dump()))
@@ -74,7 +79,7 @@ async def create_user(body: UserCreate, users: UsersDep) -> User:
     "/bulk",
     status_code=201,
     summary="Create many users at once, all or nothing",
-    responses=CONFLICT,
+    responses=CONFLICT | UNREADABLE,
 )
 async def create_users_bulk(body: BulkUsers, users: UsersDep) -> BulkInsertResult:
     inserted = await users.bulk_create(user.model_dump() for user in body)
@@ -94,8 +99,11 @@ async def list_users(
     return UserPage(items=page, next=next_cursor)
 
 
+# {user_id:uuid}: a path segment that is no UUID matches no route (404), so
+# /users/bulk is only ever the bulk endpoint and PATCH on it is a 405, not a
+# user id that fails to parse.
 @router.get(
-    "/{user_id}",
+    "/{user_id:uuid}",
     summary="Get a user with their orders",
     responses=NOT_FOUND,
 )
@@ -107,10 +115,10 @@ async def get_user(user_id: uuid.UUID, session: ReadSessionDep) -> UserWithOrder
 
 
 @router.patch(
-    "/{user_id}",
+    "/{user_id:uuid}",
     response_model=UserRead,
     summary="Change a user's email or name",
-    responses=NOT_FOUND | CONFLICT,
+    responses=NOT_FOUND | CONFLICT | UNREADABLE,
 )
 async def update_user(user_id: uuid.UUID, body: UserUpdate, users: UsersDep) -> User:
     user = _found(await users.get(user_id), user_id)
@@ -118,7 +126,7 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, users: UsersDep) -> 
 
 
 @router.delete(
-    "/{user_id}",
+    "/{user_id:uuid}",
     status_code=204,
     summary="Delete a user and their orders",
     responses=NOT_FOUND,
@@ -129,11 +137,11 @@ async def delete_user(user_id: uuid.UUID, users: UsersDep) -> None:
 
 
 @router.post(
-    "/{user_id}/orders",
+    "/{user_id:uuid}/orders",
     status_code=201,
     response_model=OrderRead,
     summary="Add an order to a user",
-    responses=NOT_FOUND,
+    responses=NOT_FOUND | UNREADABLE,
 )
 async def create_order(
     user_id: uuid.UUID, body: OrderCreate, orders: OrdersDep
@@ -142,7 +150,7 @@ async def create_order(
 
 
 @router.get(
-    "/{user_id}/orders",
+    "/{user_id:uuid}/orders",
     summary="List a user's orders, oldest first",
     responses=NOT_FOUND,
 )

@@ -17,7 +17,13 @@ from .orders import OrderRead
 
 # Emails compare case-insensitively in practice; store one spelling so the unique
 # index catches "Ann@x.io" vs "ann@x.io".
-Email = Annotated[EmailStr, AfterValidator(str.lower)]
+# email-validator also refuses the special-use domains of RFC 6761 (.test,
+# .invalid, .local, ...); the description tells clients, as `format` cannot.
+Email = Annotated[
+    EmailStr,
+    AfterValidator(str.lower),
+    Field(description="An address; special-use domains (.test, .local) are refused"),
+]
 # No NUL: PostgreSQL cannot store it in text (it answered 500), and a name
 # never holds one; a 422 names the field on every database.
 FullName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
