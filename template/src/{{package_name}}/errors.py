@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from .db.failures import integrity_violation, is_query_cancelled, is_unavailable
+from .db.pool import DatabaseUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +99,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _cannot_connect(request: Request, exc: Exception) -> JSONResponse:
-    # The driver raises these directly when a new connection cannot be made.
-    logger.warning("database unavailable: %s", type(exc).__name__)
+    logger.warning("database unavailable: %s", exc)
     return _unavailable()
 
 
@@ -132,5 +132,4 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
     app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(ConnectionError, _cannot_connect)
-    app.add_exception_handler(TimeoutError, _cannot_connect)
+    app.add_exception_handler(DatabaseUnreachable, _cannot_connect)

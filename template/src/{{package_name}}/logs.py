@@ -22,6 +22,7 @@ _ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger(f"{__package__}.access")
+logger = logging.getLogger(__name__)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -76,23 +77,40 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        status = 500
+        status, status_sent = 500, False
         started = time.perf_counter()
 
         async def send_with_request_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, status_sent = message["status"], True
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # Logged here, while the request id is still set: past this
+            # middleware the traceback would reach the log without it.
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if status_sent:
+                raise  # the response is under way: the server drops the connection
+            await _internal_error(send_with_request_id)
         finally:
             # Checked first: below INFO the access line is not even built.
             if access_logger.isEnabledFor(logging.INFO):
                 _log_access(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+
+
+async def _internal_error(send: Send) -> None:
+    body = b'{"detail":"internal error"}'
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _log_access(scope: Scope, status: int, seconds: float) -> None:

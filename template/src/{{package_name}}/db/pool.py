@@ -6,17 +6,23 @@ needs on each connection.
 
 from typing import Any
 
-from sqlalchemy import URL
+from sqlalchemy import URL, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..config import Settings
+
+
+class DatabaseUnreachable(ConnectionError):
+    """No connection to the database could be made: refused, unreachable, timed out."""
 
 
 def create_pooled_engine(
     settings: Settings, url: URL | None, connect_args: dict[str, Any]
 ) -> AsyncEngine:
     """An engine for `url` (by default the configured one) with the pool."""
-    return create_async_engine(
+    engine = create_async_engine(
         url or settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
@@ -28,6 +34,26 @@ def create_pooled_engine(
         echo=settings.database_echo,
         connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
+    return engine
+
+
+def _connect_or_unreachable(
+    dialect: Dialect,
+    connection_record: ConnectionPoolEntry,
+    cargs: tuple[Any, ...],
+    cparams: dict[str, Any],
+) -> Any:
+    # Drivers raise a failed connect as Python's own OSError or TimeoutError, and
+    # SQLAlchemy passes those on unwrapped. Named here, errors.py answers 503 for
+    # them without taking every OSError or TimeoutError of the service's own
+    # code (an HTTP call to another service, say) for a database outage.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise DatabaseUnreachable(
+            f"cannot connect to the database: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def pool_capacity(settings: Settings) -> int:
