@@ -4,14 +4,17 @@ Every dependency is `async def`: FastAPI runs a plain `def` dependency in a
 worker thread, and those thread hops cost a third of a request's time here.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AsyncExitStack
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
 from ..db import Database
+from ..db.session import current_reader
 from ..repositories.orders import OrdersRepository
 from ..repositories.users import UsersRepository
 
@@ -43,6 +46,51 @@ async def get_read_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]
     """
     async with database.read_session() as session:
         yield session
+
+
+# FastAPI keeps the exit stack of an endpoint's scope="function" dependencies
+# under this scope key, around the whole route handler.
+FUNCTION_STACK = "fastapi_function_astack"
+
+
+class ReadsRetriedElsewhere(APIRoute):
+    """A GET whose reads failed where another copy of the data answers (a dead
+    replica, when there is a primary) runs once more, there; the client never
+    sees the failure. GETs do not write, so running one twice is safe."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_with_retry(request: Request) -> Response:
+            if request.method != "GET" or FUNCTION_STACK not in request.scope:
+                return await handle(request)
+            try:
+                return await attempt(handle, request)
+            except Exception as error:
+                reader = current_reader.get()
+                if reader is None or not reader.retry_read_on_primary(error):
+                    raise
+            return await handle(request)
+
+        return handle_with_retry
+
+
+async def attempt(
+    handle: Callable[[Request], Coroutine[Any, Any, Response]], request: Request
+) -> Response:
+    """Run `handle` with dependencies of its own, closed when it returns or fails.
+
+    Inside FastAPI's stack, a failed attempt would keep its session and its
+    SessionGate slot until the retry ended: with every slot so held, retries
+    wait for each other forever.
+    """
+    outer = request.scope[FUNCTION_STACK]
+    try:
+        async with AsyncExitStack() as own:
+            request.scope[FUNCTION_STACK] = own
+            return await handle(request)
+    finally:
+        request.scope[FUNCTION_STACK] = outer
 
 
 # scope="function": the commit runs when the endpoint returns, before the response

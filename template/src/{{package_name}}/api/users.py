@@ -19,11 +19,12 @@ from ..schemas.users import (
     decode_cursor,
     encode_cursor,
 )
-from .deps import OrdersDep, ReadSessionDep, UsersDep
+from .deps import OrdersDep, ReadSessionDep, ReadsRetriedElsewhere, UsersDep
 
 router = APIRouter(
     prefix="/users",
     tags=["users"],
+    route_class=ReadsRetriedElsewhere,
     responses={
         503: {"model": ErrorBody, "description": "No database connection was free"}
     },

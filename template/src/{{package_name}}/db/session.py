@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -22,6 +23,12 @@ from .pool import pool_capacity
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
+
+# The Database whose read session the current request (task) opened: a failed
+# read asks it whether to run again elsewhere (api/deps.ReadsRetriedElsewhere).
+current_reader: ContextVar["Database | None"] = ContextVar(
+    "current_reader", default=None
+)
 
 
 def create_sessionmaker(
@@ -126,8 +133,16 @@ class Database:
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A session for work that only reads (queries/); it must not write."""
+        current_reader.set(self)
         async with self.gate.admit(), self.reader()() as session:
             yield session
+
+    def retry_read_on_primary(self, error: Exception) -> bool:
+        """Whether a read that failed with `error` may run again elsewhere.
+
+        One database: there is nowhere else to read.
+        """
+        return False
 
     async def start(self) -> None:
         await open_pool(self.engine)
