@@ -1,7 +1,7 @@
 """Domain errors and their HTTP mapping, in one place."""
 
 import logging
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -127,7 +127,42 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+UNREADABLE_BODY = {
+    "description": "The body could not be decoded (it is not UTF-8)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            }
+        }
+    },
+}
+
+
+def document_unreadable_bodies(app: FastAPI) -> None:
+    """Say in the OpenAPI schema that every operation taking a body may answer 400.
+
+    FastAPI sends that 400 itself, for a body it cannot decode, and documents
+    only its 422; clients (and the schema fuzz test) would meet an undocumented
+    status on every endpoint, the ones you add included.
+    """
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build_schema()  # built once, then cached by FastAPI
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", UNREADABLE_BODY)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def register_error_handlers(app: FastAPI) -> None:
+    document_unreadable_bodies(app)
     app.add_exception_handler(405, _method_not_allowed)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)

@@ -90,11 +90,13 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         except Exception:
+            if status_sent:
+                # Under way (Starlette's body limit even signals its 413 this
+                # way): whatever it is, the layers outside end the response.
+                raise
             # Logged here, while the request id is still set: past this
             # middleware the traceback would reach the log without it.
             logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            if status_sent:
-                raise  # the response is under way: the server drops the connection
             await _internal_error(send_with_request_id)
         finally:
             # Checked first: below INFO the access line is not even built.
