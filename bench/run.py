@@ -151,26 +151,77 @@ def serve(
     sys.exit("server did not start")
 
 
+def run_wrk(
+    wrk: str, port: int, script: Path, connections: int, seconds: int,
+    env: dict[str, str], *options: str,
+) -> str:  # fmt: skip
+    """wrk's output for one run of `script`: one thread, pinned to CPU 1."""
+    return sh(
+        ["taskset", "-c", "1", wrk, "-t1", f"-c{connections}", f"-d{seconds}s",
+         *options, "-s", str(script), f"http://127.0.0.1:{port}"],
+        env=env,
+    )  # fmt: skip
+
+
 def load(
     wrk: str, port: int, lua: Path, args: argparse.Namespace, env: dict[str, str]
 ) -> Result:
-    output = sh(
-        [
-            "taskset",
-            "-c",
-            "1",
-            wrk,
-            "-t1",
-            f"-c{args.connections}",
-            f"-d{args.duration}s",
-            "--latency",
-            "-s",
-            str(lua),
-            f"http://127.0.0.1:{port}",
-        ],
-        env=env,
-    )
+    output = run_wrk(wrk, port, lua, args.connections, args.duration, env, "--latency")
     return parse_wrk(output)
+
+
+@dataclass
+class Service:
+    """A rendered, installed, migrated and seeded sample service."""
+
+    project: Path
+    env: dict[str, str]
+    dsn: str
+    ids_file: Path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.project / ".venv/bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin_dir / "python"
+
+
+def prepare_service(
+    scratch: Path, database: str, pool_size: int, max_overflow: int
+) -> Service:
+    """Render the template with default answers (but the pool), install it,
+    and migrate and seed a scratch database on 127.0.0.1:5432."""
+    print(f"rendering and installing a sample service in {scratch} ...", flush=True)
+    project = scratch / "service"
+    answers = {
+        "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+    }
+    run_copy(
+        str(ROOT),
+        str(project),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    env = os.environ | {"UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    sh(["uv", "sync", "--quiet", "--python", "python3"], cwd=project, env=env)
+    service = Service(
+        project, env, f"postgresql://postgres@127.0.0.1:5432/{database}",
+        scratch / "user_ids.txt",
+    )  # fmt: skip
+    psql(f"DROP DATABASE IF EXISTS {database}")
+    psql(f"CREATE DATABASE {database}")
+    sh([str(service.bin_dir / "my-service"), "migrate"], cwd=project, env=env)
+    seed = BENCH / "seed.py"
+    sh([str(service.python), str(seed), service.dsn, str(service.ids_file)])
+    return service
 
 
 def main() -> None:
@@ -187,33 +238,10 @@ def main() -> None:
     wrk = ensure_wrk()
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     database = f"bench_{os.getpid()}"
-    dsn = f"postgresql://postgres@127.0.0.1:5432/{database}"
     try:
-        print(f"rendering and installing a sample service in {scratch} ...", flush=True)
-        project = scratch / "service"
-        answers = {
-            "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
-            "pool_size": POOL_SIZE,
-            "max_overflow": 0,
-        }
-        run_copy(
-            str(ROOT),
-            str(project),
-            data=answers,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
-        env = os.environ | {"UV_PYTHON_DOWNLOADS": "never"}
-        env.pop("VIRTUAL_ENV", None)
-        sh(["uv", "sync", "--quiet", "--python", "python3"], cwd=project, env=env)
-        python, bin_dir = project / ".venv/bin/python", project / ".venv/bin"
-        psql(f"DROP DATABASE IF EXISTS {database}")
-        psql(f"CREATE DATABASE {database}")
-        sh([str(bin_dir / "my-service"), "migrate"], cwd=project, env=env)
-        ids_file = scratch / "user_ids.txt"
-        sh([str(python), str(BENCH / "seed.py"), dsn, str(ids_file)])
+        service = prepare_service(scratch, database, POOL_SIZE, max_overflow=0)
+        project, env, dsn = service.project, service.env, service.dsn
+        ids_file, python, bin_dir = service.ids_file, service.python, service.bin_dir
         scripts = {}
         for name, lua in ENDPOINTS.items():
             scripts[name] = scratch / (re.sub(r"\W+", "_", name) + ".lua")
