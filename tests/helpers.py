@@ -114,6 +114,10 @@ ESSENTIAL_TESTS = {
         "test_a_killed_service_leaves_no_write_half_done_and_serves_after_restart",
         "test_pool_has_no_leak_after_tens_of_thousands_of_mixed_and_cancelled_requests",
     ),
+    "tests/test_mariadb_faults.py": (
+        "test_outage_answers_503_quickly_recovers_and_loses_no_write[stop]",
+        "test_outage_answers_503_quickly_recovers_and_loses_no_write[crash]",
+    ),
     "tests/test_transactions.py": ("test_a_failed_commit_is_never_answered_with_2xx",),
     "tests/test_security.py": (
         "test_every_answer_matches_the_openapi_schema[negative POST /api/v1/users]",

@@ -209,6 +209,10 @@ VARIANT_FILES = {
     "tests/test_passwords.py": lambda a: a["database"] != "sqlite",
     "tests/test_faults.py": lambda a: a["database"] == "postgresql",
     "tests/postgres_server.py": lambda a: a["database"] == "postgresql",
+    "tests/throwaway.py": lambda a: a["database"] != "sqlite",
+    "tests/outage.py": lambda a: a["database"] != "sqlite",
+    "tests/mariadb_server.py": lambda a: a["database"] == "mysql",
+    "tests/test_mariadb_faults.py": lambda a: a["database"] == "mysql",
     "tests/test_postgresql.py": lambda a: (
         a["database"] == "postgresql" and not a.get("pgbouncer", False)
     ),
