@@ -122,6 +122,7 @@ ESSENTIAL_TESTS = {
     "tests/test_security.py": (
         "test_every_answer_matches_the_openapi_schema[negative POST /api/v1/users]",
         "test_every_answer_matches_the_openapi_schema[positive GET /api/v1/users]",
+        "test_sequences_along_the_schemas_links_match_it",
     ),
     "tests/test_replica.py": (
         "test_reads_in_flight_when_the_replica_stops_are_answered_by_the_primary",
