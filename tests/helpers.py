@@ -112,11 +112,13 @@ ESSENTIAL_TESTS = {
         "test_outage_answers_503_quickly_recovers_and_loses_no_write[crash]",
         "test_sigterm_finishes_in_flight_requests_and_closes_every_connection",
         "test_a_killed_service_leaves_no_write_half_done_and_serves_after_restart",
+        "test_a_hung_server_answers_503_within_the_statement_timeout",
         "test_pool_has_no_leak_after_tens_of_thousands_of_mixed_and_cancelled_requests",
     ),
     "tests/test_mariadb_faults.py": (
         "test_outage_answers_503_quickly_recovers_and_loses_no_write[stop]",
         "test_outage_answers_503_quickly_recovers_and_loses_no_write[crash]",
+        "test_a_hung_server_answers_503_within_the_statement_timeout",
     ),
     "tests/test_transactions.py": ("test_a_failed_commit_is_never_answered_with_2xx",),
     "tests/test_security.py": (

@@ -7,15 +7,31 @@ needs on each connection.
 from typing import Any
 
 from sqlalchemy import URL, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..config import Settings
 
+# Seconds a statement may go unanswered beyond the server's own statement
+# timeout before the client gives up on the connection: the server cancels a
+# slow statement itself and says so at once, so a server that stays silent this
+# long is hung or cut off (SIGSTOP, a frozen VM, a network partition). Without
+# a client-side limit a request on such a connection waits until TCP gives up,
+# which takes hours.
+UNANSWERED_GRACE_SECONDS = 2.0
+
 
 class DatabaseUnreachable(ConnectionError):
-    """No connection to the database could be made: refused, unreachable, timed out."""
+    """The database cannot be reached: a connect refused, unreachable or timed
+    out, or a connection whose server stopped answering."""
+
+
+def unanswered_after(statement_timeout: float) -> float | None:
+    """The client-side limit for one statement (None: the server sets none)."""
+    if statement_timeout <= 0:
+        return None
+    return statement_timeout + UNANSWERED_GRACE_SECONDS
 
 
 def create_pooled_engine(
@@ -35,6 +51,7 @@ def create_pooled_engine(
         connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
+    event.listen(engine.sync_engine, "handle_error", _unanswered_is_unreachable)
     return engine
 
 
@@ -54,6 +71,20 @@ def _connect_or_unreachable(
         raise DatabaseUnreachable(
             f"cannot connect to the database: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _unanswered_is_unreachable(context: ExceptionContext) -> Exception | None:
+    # A driver's own client-side limit (asyncpg's command_timeout) ends a
+    # statement with Python's TimeoutError, unwrapped. The connection is then in
+    # an unknown state and its server not answering: SQLAlchemy discards it
+    # (and the pool's other connections, which share that server), and the
+    # request gets 503 as in any outage, not a 500.
+    if isinstance(context.original_exception, TimeoutError):
+        context.is_disconnect = True
+        return DatabaseUnreachable(
+            "the database stopped answering: no reply within the statement timeout"
+        )
+    return None
 
 
 def pool_capacity(settings: Settings) -> int:
