@@ -11,12 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from .db.failures import (
-    DriverError,
-    integrity_violation,
-    is_query_cancelled,
-    is_unavailable,
-)
+from .db.failures import integrity_violation, is_query_cancelled, is_unavailable
 from .db.pool import DatabaseUnreachable
 
 logger = logging.getLogger(__name__)
@@ -103,12 +98,6 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
-async def _unwrapped_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """A driver error that SQLAlchemy let through unwrapped: the same answers."""
-    wrapped = DBAPIError.instance(None, None, exc, DriverError)
-    return await _database_error(request, wrapped)
-
-
 async def _cannot_connect(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("database unavailable: %s", exc)
     return _unavailable()
@@ -178,5 +167,4 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
     app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(DriverError, _unwrapped_database_error)
     app.add_exception_handler(DatabaseUnreachable, _cannot_connect)
