@@ -14,6 +14,7 @@ import asyncpg
 
 USER_COLUMNS = "id, email, full_name, created_at, updated_at"
 POOL: dict[str, asyncpg.Pool] = {}
+NOT_FOUND = b'{"detail": "not found"}'
 
 
 def _json(value: Any) -> bytes:
@@ -81,6 +82,26 @@ async def _create(pool: asyncpg.Pool, body: bytes) -> Any:
     } | dict(row)
 
 
+async def _rename(pool: asyncpg.Pool, user_id: uuid.UUID, body: bytes) -> Any:
+    data = json.loads(body)
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(
+            "UPDATE users SET full_name = $2, updated_at = now() WHERE id = $1"
+            f" RETURNING {USER_COLUMNS}",
+            user_id,
+            data["full_name"],
+        )
+    return dict(row) if row is not None else None
+
+
+async def _delete(pool: asyncpg.Pool, user_id: uuid.UUID) -> bool:
+    async with pool.acquire() as connection:
+        deleted = await connection.fetchval(
+            "DELETE FROM users WHERE id = $1 RETURNING id", user_id
+        )
+    return deleted is not None
+
+
 async def app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         while True:
@@ -106,5 +127,12 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
     elif path.startswith("/api/v1/users/") and method == "GET":
         user = await _user_with_orders(pool, uuid.UUID(path.rsplit("/", 1)[1]))
         await _send(send, 200 if user else 404, _json(user or {"detail": "not found"}))
+    elif path.startswith("/api/v1/users/") and method == "PATCH":
+        user_id, body = uuid.UUID(path.rsplit("/", 1)[1]), await _read_body(receive)
+        user = await _rename(pool, user_id, body)
+        await _send(send, 200 if user else 404, _json(user or {"detail": "not found"}))
+    elif path.startswith("/api/v1/users/") and method == "DELETE":
+        deleted = await _delete(pool, uuid.UUID(path.rsplit("/", 1)[1]))
+        await _send(send, 204 if deleted else 404, b"" if deleted else NOT_FOUND)
     else:
-        await _send(send, 404, b'{"detail": "not found"}')
+        await _send(send, 404, NOT_FOUND)

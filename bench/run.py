@@ -36,6 +36,10 @@ ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # steady load above pool_size, overflow connections are opened and closed per
 # request, which measures reconnects rather than queries.
 POOL_SIZE = 10
+# Users each DELETE run may delete: the ceiling deletes about 4,000 a second
+# here, so 10 s need 40,000; a run that used its slice up would get 404s,
+# which wrk reports as errors.
+DELETABLE_PER_RUN = 60_000
 
 LUA_USER = """
 local ids = {}
@@ -58,10 +62,40 @@ request = function()
   return wrk.format("POST", "/api/v1/users", headers, body)
 end
 """
+LUA_RENAME = """
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"full_name": "Renamed ' .. counter .. '"}'
+  local headers = {["Content-Type"] = "application/json"}
+  return wrk.format("PATCH", "/api/v1/users/" .. ids[math.random(#ids)], headers, body)
+end
+"""
+# Each run of each target deletes users of its own slice of the seeded ones, in
+# order: every DELETE removes a row that exists.
+LUA_DELETE = """
+local ids = {}
+local size = tonumber(os.getenv("BENCH_SLICE_SIZE"))
+local first = tonumber(os.getenv("BENCH_SLICE")) * size
+local line_number = 0
+for line in io.lines(os.getenv("BENCH_DELETABLE_IDS")) do
+  if line_number >= first and line_number < first + size then ids[#ids + 1] = line end
+  line_number = line_number + 1
+end
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("DELETE", "/api/v1/users/" .. ids[(counter - 1) % #ids + 1])
+end
+"""
 ENDPOINTS = {
     "GET user + orders": LUA_USER,
     "GET page of 50": LUA_PAGE,
     "POST create user": LUA_CREATE,
+    "PATCH rename user": LUA_RENAME,
+    "DELETE user": LUA_DELETE,
 }
 
 
@@ -178,6 +212,7 @@ class Service:
     env: dict[str, str]
     dsn: str
     ids_file: Path
+    deletable_ids_file: Path
 
     @property
     def bin_dir(self) -> Path:
@@ -189,10 +224,11 @@ class Service:
 
 
 def prepare_service(
-    scratch: Path, database: str, pool_size: int, max_overflow: int
+    scratch: Path, database: str, pool_size: int, max_overflow: int, deletable: int = 0
 ) -> Service:
     """Render the template with default answers (but the pool), install it,
-    and migrate and seed a scratch database on 127.0.0.1:5432."""
+    and migrate and seed a scratch database on 127.0.0.1:5432 (with `deletable`
+    more users, without orders, for DELETE requests)."""
     print(f"rendering and installing a sample service in {scratch} ...", flush=True)
     project = scratch / "service"
     answers = {
@@ -214,13 +250,14 @@ def prepare_service(
     sh(["uv", "sync", "--quiet", "--python", "python3"], cwd=project, env=env)
     service = Service(
         project, env, f"postgresql://postgres@127.0.0.1:5432/{database}",
-        scratch / "user_ids.txt",
+        scratch / "user_ids.txt", scratch / "deletable_ids.txt",
     )  # fmt: skip
     psql(f"DROP DATABASE IF EXISTS {database}")
     psql(f"CREATE DATABASE {database}")
     sh([str(service.bin_dir / "my-service"), "migrate"], cwd=project, env=env)
     seed = BENCH / "seed.py"
-    sh([str(service.python), str(seed), service.dsn, str(service.ids_file)])
+    sh([str(service.python), str(seed), service.dsn, str(service.ids_file),
+        str(service.deletable_ids_file), str(deletable)])  # fmt: skip
     return service
 
 
@@ -239,7 +276,12 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     database = f"bench_{os.getpid()}"
     try:
-        service = prepare_service(scratch, database, POOL_SIZE, max_overflow=0)
+        # Enough users that no DELETE run runs out of its slice (wrk's rate
+        # times its seconds, for the faster of the two).
+        deletable = args.runs * 2 * DELETABLE_PER_RUN
+        service = prepare_service(
+            scratch, database, POOL_SIZE, max_overflow=0, deletable=deletable
+        )
         project, env, dsn = service.project, service.env, service.dsn
         ids_file, python, bin_dir = service.ids_file, service.python, service.bin_dir
         scripts = {}
@@ -263,7 +305,9 @@ def main() -> None:
         # Interleaved (ceiling, service, ceiling, ...): on a shared machine the
         # speed drifts over minutes, and a ratio is only fair within one window.
         for run in range(args.runs):
-            for target, (command, cwd, target_env) in targets.items():
+            for target_number, (target, (command, cwd, target_env)) in enumerate(
+                targets.items()
+            ):
                 port = free_port()
                 server = serve(command, target_env, cwd, port)
                 try:
@@ -271,6 +315,9 @@ def main() -> None:
                         wrk_env = env | {
                             "BENCH_IDS": str(ids_file),
                             "BENCH_PREFIX": f"{target[:4]}{run}-{time.time_ns()}-",
+                            "BENCH_DELETABLE_IDS": str(service.deletable_ids_file),
+                            "BENCH_SLICE": str(run * len(targets) + target_number),
+                            "BENCH_SLICE_SIZE": str(DELETABLE_PER_RUN),
                         }
                         result = load(wrk, port, lua, args, wrk_env)
                         results.setdefault((target, name), []).append(result)

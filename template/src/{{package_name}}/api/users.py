@@ -78,7 +78,8 @@ async def create_user(body: UserCreate, users: UsersDep) -> User:
     responses=CONFLICT,
 )
 async def create_users_bulk(body: BulkUsers, users: UsersDep) -> BulkInsertResult:
-    inserted = await users.bulk_create(user.model_dump() for user in body)
+    # vars(): a validated model's fields, as they are (model_dump copies them).
+    inserted = await users.bulk_create(vars(user) for user in body)
     return BulkInsertResult(inserted=inserted)
 
 

@@ -1,22 +1,22 @@
-from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from ..db.base import new_ids
+from ..db.bulk import insert_all
 from ..db.failures import integrity_violation
 from ..errors import ConflictError
 from ..models import User
 from .base import Repository
 
 EMAIL_CONSTRAINT = "ix_users_email"
+BULK_COLUMNS = ("id", "email", "full_name")
+# The table as a Table (a mapped class's __table__ is typed as any FROM clause).
+USERS_TABLE = User.metadata.tables[User.__tablename__]
 
 
 class UsersRepository(Repository[User]):
     model = User
-    # Rows per INSERT statement in bulk_create: 1,000 rows x 3 columns stays far
-    # below PostgreSQL's 32,767 bind-parameter limit per statement.
-    bulk_chunk_size = 1_000
 
     async def create(self, obj: User) -> User:
         email = obj.email  # read now: a failed flush expires the object
@@ -35,39 +35,26 @@ class UsersRepository(Repository[User]):
             raise
 
     async def bulk_create(self, rows: Iterable[Mapping[str, object]]) -> int:
-        """Insert many users with multi-row INSERTs, all or nothing.
+        """Insert many users at once, all or nothing (db/bulk.py says how).
 
         Returns the number of rows inserted. A duplicate email (in the database or
         in `rows`) raises ConflictError; the caller's transaction then rolls back.
         """
-        inserted = 0
-        for chunk in _chunks(rows, self.bulk_chunk_size):
-            # RETURNING makes SQLAlchemy batch the chunk into multi-row
-            # INSERT ... VALUES (...), (...) statements ("insertmanyvalues").
-            try:
-                result = await self.session.scalars(
-                    insert(User).returning(User.id), chunk
-                )
-            except IntegrityError as exc:
-                _raise_if_email_taken(
-                    exc,
-                    "an email already exists or appears twice in the request; "
-                    "no user was inserted",
-                )
-                raise
-            inserted += len(result.all())
-        return inserted
+        values = [(row["email"], row["full_name"]) for row in rows]
+        ids = new_ids(len(values))
+        records = [(id_, *row) for id_, row in zip(ids, values, strict=True)]
+        try:
+            return await insert_all(self.session, USERS_TABLE, BULK_COLUMNS, records)
+        except IntegrityError as exc:
+            _raise_if_email_taken(
+                exc,
+                "an email already exists or appears twice in the request; "
+                "no user was inserted",
+            )
+            raise
 
 
 def _raise_if_email_taken(exc: IntegrityError, message: str) -> None:
     violation = integrity_violation(exc)
     if violation is not None and violation.constraint == EMAIL_CONSTRAINT:
         raise ConflictError(message) from exc
-
-
-def _chunks(
-    rows: Iterable[Mapping[str, object]], size: int
-) -> Iterator[list[dict[str, object]]]:
-    iterator = iter(rows)
-    while chunk := [dict(row) for row in islice(iterator, size)]:
-        yield chunk

@@ -3,27 +3,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from .emails import Email
 from .orders import OrderRead
 
-# Emails compare case-insensitively in practice; store one spelling so the unique
-# index catches "Ann@x.io" vs "ann@x.io".
-# email-validator also refuses the special-use domains of RFC 6761 (.test,
-# .invalid, .local, ...); the description tells clients, as `format` cannot.
-Email = Annotated[
-    EmailStr,
-    AfterValidator(str.lower),
-    Field(description="An address; special-use domains (.test, .local) are refused"),
-]
 # No NUL: PostgreSQL cannot store it in text (it answered 500), and a name
 # never holds one; a 422 names the field on every database.
 FullName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
