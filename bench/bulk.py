@@ -30,13 +30,20 @@ async def main(dsn: str, url: str, runs: int) -> None:
             "users", records=rows, columns=["id", "email", "full_name"]
         )
         copy.append(ROWS / (time.perf_counter() - started))
-        body = [
-            {"email": f"api{run}-{i}@bulk.example", "full_name": "Bulk"}
-            for i in range(ROWS)
-        ]
+        # Encoded before the clock starts, as COPY's rows are built before it:
+        # what is timed is the service, not the client's JSON encoder.
+        body = json.dumps(
+            [
+                {"email": f"api{run}-{i}@bulk.example", "full_name": "Bulk"}
+                for i in range(ROWS)
+            ]
+        ).encode()
+        headers = {"Content-Type": "application/json"}
         async with httpx.AsyncClient(timeout=120) as client:
             started = time.perf_counter()
-            response = await client.post(url + "/api/v1/users/bulk", json=body)
+            response = await client.post(
+                url + "/api/v1/users/bulk", content=body, headers=headers
+            )
             service.append(ROWS / (time.perf_counter() - started))
         if response.status_code != 201:
             sys.exit(f"bulk insert answered {response.status_code}: {response.text}")

@@ -40,9 +40,12 @@ class UsersRepository(Repository[User]):
         Returns the number of rows inserted. A duplicate email (in the database or
         in `rows`) raises ConflictError; the caller's transaction then rolls back.
         """
-        values = [(row["email"], row["full_name"]) for row in rows]
-        ids = new_ids(len(values))
-        records = [(id_, *row) for id_, row in zip(ids, values, strict=True)]
+        rows = list(rows)
+        ids = new_ids(len(rows))
+        records = [
+            (id_, row["email"], row["full_name"])
+            for id_, row in zip(ids, rows, strict=True)
+        ]
         try:
             return await insert_all(self.session, USERS_TABLE, BULK_COLUMNS, records)
         except IntegrityError as exc:
