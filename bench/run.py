@@ -7,7 +7,8 @@ scratch database on 127.0.0.1:5432 (10,000 users, 50,000 orders), then serves
 the rendered app and bench/ceiling.py one after the other with uvicorn pinned
 to CPU 0, loads each with wrk pinned to CPU 1, and prints req/s, p50, p99 and
 errors per endpoint (medians of the runs) with the ratio to the ceiling (the
-median of per-run ratios), plus
+median of per-run ratios), the reads' throughput with METRICS_ENABLED=false
+against the default (what /metrics costs), plus
 bulk-insert rows/s against asyncpg's COPY. Needs 2 cores; installs wrk from
 Debian's packages if it is missing.
 """
@@ -97,6 +98,9 @@ ENDPOINTS = {
     "PATCH rename user": LUA_RENAME,
     "DELETE user": LUA_DELETE,
 }
+
+READS = ("GET user + orders", "GET page of 50")
+METRICS_OFF = "service, metrics off"
 
 
 @dataclass
@@ -301,6 +305,13 @@ def main() -> None:
                 project,
                 env | {"LOG_LEVEL": "WARNING"},
             ),
+            # The price of /metrics, measured on the reads (the cheapest
+            # requests, where a fixed cost per request weighs most).
+            METRICS_OFF: (
+                ["%s" % (bin_dir / "uvicorn"), "my_service.main:app"],
+                project,
+                env | {"LOG_LEVEL": "WARNING", "METRICS_ENABLED": "false"},
+            ),
         }
         # Interleaved (ceiling, service, ceiling, ...): on a shared machine the
         # speed drifts over minutes, and a ratio is only fair within one window.
@@ -312,6 +323,8 @@ def main() -> None:
                 server = serve(command, target_env, cwd, port)
                 try:
                     for name, lua in scripts.items():
+                        if target == METRICS_OFF and name not in READS:
+                            continue
                         wrk_env = env | {
                             "BENCH_IDS": str(ids_file),
                             "BENCH_PREFIX": f"{target[:4]}{run}-{time.time_ns()}-",
@@ -389,6 +402,18 @@ def report(
                 f"{sum(r.errors for r in runs)} | "
                 f"{median_ratio(runs, ceiling_runs):.2f} |"
             )
+    print(
+        "\n| endpoint | metrics off req/s | metrics on req/s | on / off |"
+        "\n|---|---|---|---|"
+    )
+    for name in READS:
+        off, on = results[(METRICS_OFF, name)], results[("rendered service", name)]
+        print(
+            f"| {name} | {statistics.median(r.requests_per_second for r in off):,.0f}"
+            f" | {statistics.median(r.requests_per_second for r in on):,.0f}"
+            f" | {median_ratio(on, off):.2f} |"
+        )
+    print()
     copy, service = statistics.median(bulk["copy"]), statistics.median(bulk["service"])
     bulk_ratio = statistics.median(
         s / c for s, c in zip(bulk["service"], bulk["copy"], strict=True)

@@ -128,6 +128,11 @@ ESSENTIAL_TESTS = {
         "test_a_failed_commit_is_never_answered_with_2xx",
         "test_a_bulk_insert_is_undone_when_its_request_fails_after_it",
     ),
+    "tests/test_metrics.py": (
+        "test_every_metric_passes_promtool",
+        "test_two_workers_report_the_requests_and_pools_of_both",
+        "test_an_exhausted_pool_shows_its_waiters_and_counts_each_timeout",
+    ),
     "tests/test_emails.py": ("test_accepts_and_refuses_exactly_what_emailstr_does",),
     "tests/test_security.py": (
         "test_every_answer_matches_the_openapi_schema[negative POST /api/v1/users]",

@@ -1,7 +1,10 @@
 """Command line: `<command> serve` applies migrations, then serves the API."""
 
 import argparse
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -12,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .config import ConfigurationError, get_settings
 from .logs import configure_logging
+from .metrics import MULTIPROCESS_DIRECTORY
 
 
 def migrate(alembic_ini: Path) -> None:
@@ -74,16 +78,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.migrations:
         migrate(args.alembic_ini)
     if args.serving:
-        uvicorn.run(
-            f"{__package__}.main:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            # Our middleware logs each request with its id; uvicorn's loggers
-            # propagate to the handler configure_logging installed.
-            access_log=False,
-            log_config=None,
-        )
+        with metrics_directory_for(args.workers):
+            uvicorn.run(
+                f"{__package__}.main:app",
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                # Our middleware logs each request with its id; uvicorn's loggers
+                # propagate to the handler configure_logging installed.
+                access_log=False,
+                log_config=None,
+            )
+
+
+@contextmanager
+def metrics_directory_for(workers: int) -> Iterator[None]:
+    """With several workers, a fresh directory where each writes its metrics,
+    so that a scrape of any worker reports them all (metrics.py).
+
+    A directory you set in PROMETHEUS_MULTIPROC_DIR yourself is used as is:
+    empty it before each start, as prometheus-client requires.
+    """
+    if workers == 1 or MULTIPROCESS_DIRECTORY in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="metrics-") as directory:
+        os.environ[MULTIPROCESS_DIRECTORY] = directory  # the workers inherit it
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIRECTORY]
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
+from .metrics import RequestMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed into logs and headers: accept only a safe token.
@@ -68,8 +69,10 @@ class RequestContextMiddleware:
     """Give each request an id (the client's X-Request-ID if safe), echo it in the
     response, tag the request's log records with it, and log one access line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, metered: bool = True) -> None:
         self.app = app
+        # Count and time every request for /metrics (metrics.py) as well.
+        self.metrics = RequestMetrics() if metered else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,9 +102,12 @@ class RequestContextMiddleware:
             logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
             await _internal_error(send_with_request_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.record(scope, status, seconds)
             # Checked first: below INFO the access line is not even built.
             if access_logger.isEnabledFor(logging.INFO):
-                _log_access(scope, status, time.perf_counter() - started)
+                _log_access(scope, status, seconds)
             request_id_var.reset(token)
 
 

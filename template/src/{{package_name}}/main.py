@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from . import metrics
 from .api import health, users
 from .config import Settings, get_settings
 from .db import Database
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()
             await database.dispose()
+            metrics.worker_stopped()
 
     # /docs and /redoc serve Swagger UI and ReDoc from the installed package, not
     # from a CDN: they work on networks without internet access.
@@ -55,8 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metered=settings.metrics_enabled)
     register_error_handlers(app)
+    if settings.metrics_enabled:
+        # Not in the OpenAPI schema: it is for Prometheus, not the API's clients.
+        app.add_route("/metrics", metrics.serve_metrics, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(users.router, prefix="/api/v1")
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..config import Settings
+from . import metrics
 
 # Seconds a statement may go unanswered beyond the server's own statement
 # timeout before the client gives up on the connection: the server cancels a
@@ -68,6 +69,7 @@ def _connect_or_unreachable(
     try:
         return dialect.connect(*cargs, **cparams)
     except (OSError, TimeoutError) as exc:
+        metrics.DATABASE_ERRORS.labels("unavailable").inc()
         raise DatabaseUnreachable(
             f"cannot connect to the database: {type(exc).__name__}: {exc}"
         ) from exc

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import QueuePool
 
 from ..config import Settings
+from . import metrics
 from .engine import create_engine, for_reads
 from .pool import pool_capacity
 
@@ -89,17 +90,26 @@ class SessionGate:
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[None]:
         """Wait for a slot; after `timeout` seconds, fail as the pool would."""
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise PoolTimeoutError(
-                f"no database connection was free within {self._timeout} s"
-            ) from None
+        if self._slots.locked():
+            await self._wait_for_a_slot()
+        else:
+            await self._slots.acquire()  # free: returns at once
+            metrics.served_without_waiting()
         try:
             yield
         finally:
             self._slots.release()
+
+    async def _wait_for_a_slot(self) -> None:
+        with metrics.waiting_for_a_connection():
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await self._slots.acquire()
+            except TimeoutError:
+                metrics.POOL_TIMEOUTS.inc()
+                raise PoolTimeoutError(
+                    f"no database connection was free within {self._timeout} s"
+                ) from None
 
 
 class Database:
@@ -112,6 +122,7 @@ class Database:
     def __init__(self, engine: AsyncEngine, gate: SessionGate) -> None:
         self.engine = engine
         self.gate = gate
+        metrics.watch_engine(engine, "primary")
         self.sessionmaker = create_sessionmaker(engine)
         self.read_sessionmaker = create_read_sessionmaker(engine)
 
