@@ -268,6 +268,7 @@ def test_interactive_copy_records_exactly_what_was_typed(
     terminal.confirm("Send GET reads to a streaming replica", "n")
     terminal.confirm("Ping connections that sat idle", "n")
     terminal.confirm("Log every SQL statement", "y")
+    terminal.confirm("Trace requests and their SQL with OpenTelemetry", "y")
     terminal.expect(f'Your service "Billing API" is ready in {project}')
     terminal.child.expect(pexpect.EOF)
     terminal.child.close()
@@ -293,6 +294,7 @@ def test_interactive_copy_records_exactly_what_was_typed(
         "read_replica": False,
         "pool_pre_ping": False,
         "echo_sql": True,
+        "tracing": True,
     }
     settings = (project / "src" / "billing_api" / "config.py").read_text()
     for line in (
@@ -308,6 +310,7 @@ def test_interactive_copy_records_exactly_what_was_typed(
     assert (project / "LICENSE").read_text().startswith("MIT License")
     engine = (project / "src" / "billing_api" / "db" / "engine.py").read_text()
     assert "prepared_statement_name_func" in engine  # pgbouncer: y
+    assert (project / "src" / "billing_api" / "tracing.py").is_file()  # tracing: y
 
 
 WORKED_EXAMPLE = "## Adding a model, a migration, an endpoint and a test"

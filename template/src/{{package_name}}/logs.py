@@ -9,6 +9,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,8 +19,11 @@ from .metrics import RequestMetrics
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is echoed into logs and headers: accept only a safe token.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+_TEXT_FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(trace)s] %(message)s"
+)
 _ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+_TRACE_FIELDS = ("trace_id", "span_id")
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 access_logger = logging.getLogger(f"{__package__}.access")
@@ -27,8 +31,20 @@ logger = logging.getLogger(__name__)
 
 
 class _RequestIdFilter(logging.Filter):
+    """Tag each record with the request id and, while a span is recording (with
+    tracing on), the OpenTelemetry trace and span ids: a log line then leads to
+    its trace, and back."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            trace_id = trace.format_trace_id(span.trace_id)
+            span_id = trace.format_span_id(span.span_id)
+            record.trace_id, record.span_id = trace_id, span_id
+            record.trace = f" trace_id={trace_id} span_id={span_id}"
+        else:
+            record.trace = ""
         return True
 
 
@@ -41,7 +57,11 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
-        payload |= {k: getattr(record, k) for k in _ACCESS_FIELDS if hasattr(record, k)}
+        payload |= {
+            k: getattr(record, k)
+            for k in (*_TRACE_FIELDS, *_ACCESS_FIELDS)
+            if hasattr(record, k)
+        }
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)

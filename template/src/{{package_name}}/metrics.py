@@ -37,6 +37,9 @@ MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # Requests that matched no route are counted under this label, not their path:
 # a scanner trying a million paths must not create a million series.
 UNMATCHED_ROUTE = "unmatched"
+# Likewise for methods: any other a client invents counts as this one.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "_OTHER"
 # Seconds, from a request served at once to one that waited out pool_timeout.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -59,11 +62,21 @@ class RequestMetrics:
 
     def __init__(self) -> None:
         self._templates: dict[int, str] = {}  # by id() of the route object
+        # The labelled series, kept: finding them by their labels costs more
+        # than counting (prometheus-client checks and locks on every lookup).
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def record(self, scope: Scope, status: int, seconds: float) -> None:
-        labels = (scope["method"], self._template(scope), str(status))
-        REQUESTS.labels(*labels).inc()
-        REQUEST_SECONDS.labels(*labels).observe(seconds)
+        method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
+        key = (method, self._template(scope), status)
+        series = self._series.get(key)
+        if series is None:
+            labels = (key[0], key[1], str(status))
+            series = REQUESTS.labels(*labels), REQUEST_SECONDS.labels(*labels)
+            self._series[key] = series
+        count, duration = series
+        count.inc()
+        duration.observe(seconds)
 
     def _template(self, scope: Scope) -> str:
         route = scope.get("route")

@@ -130,6 +130,10 @@ class Database:
     def from_settings(cls, settings: Settings) -> "Database":
         return cls(create_engine(settings), SessionGate.from_settings(settings))
 
+    def engines(self) -> list[AsyncEngine]:
+        """Every engine this Database connects with (to trace them, say)."""
+        return [self.engine]
+
     def reader(self) -> async_sessionmaker[AsyncSession]:
         """Where reads go now. Writes, and the reads inside a write request
         (read-your-writes), use the primary: they take `session()`."""
