@@ -93,6 +93,21 @@ def test_compose_runs_postgres_with_a_healthcheck_and_the_migrating_app(
     assert app["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
 
 
+def test_the_observability_profile_scrapes_the_app_and_shows_its_dashboard(
+    project: Path,
+) -> None:
+    services = load_yaml(project / "compose.yaml")["services"]
+    scrape = load_yaml(project / "deploy/prometheus/prometheus.yml")
+
+    for name in ("prometheus", "grafana"):
+        assert services[name]["profiles"] == ["observability"]
+        for volume in services[name]["volumes"]:
+            assert (project / volume.split(":")[0]).exists(), volume
+    (job,) = scrape["scrape_configs"]
+    assert job["static_configs"][0]["targets"] == ["app:8000"]
+    assert job["metrics_path"] == "/metrics"
+
+
 def test_pre_commit_runs_ruff_and_mypy(project: Path) -> None:
     hooks = load_yaml(project / ".pre-commit-config.yaml")["repos"][0]["hooks"]
 
@@ -165,7 +180,10 @@ def test_sqlite_tooling_needs_no_database_server(tmp_path: Path) -> None:
     compose = load_yaml(project / "compose.yaml")
     job = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
 
-    assert set(compose["services"]) == {"app"}
+    # Prometheus and Grafana only start with `--profile observability`.
+    always = {name for name, service in compose["services"].items()
+              if "profiles" not in service}  # fmt: skip
+    assert always == {"app"}
     assert compose["services"]["app"]["volumes"] == ["app-data:/data"]
     assert "services" not in job
     assert "db-up" not in (project / "Makefile").read_text()
