@@ -41,6 +41,7 @@ DEPENDENCY_MODULES = frozenset(
         "email_validator",
         "fastapi",
         "fastapi_offline",
+        "google",
         "graphql",
         "greenlet",
         "h11",
@@ -66,6 +67,7 @@ DEPENDENCY_MODULES = frozenset(
         "packaging",
         "pathspec",
         "pluggy",
+        "prometheus_client",
         "py",
         "pydantic",
         "pydantic_core",
@@ -92,6 +94,7 @@ DEPENDENCY_MODULES = frozenset(
         "watchfiles",
         "websockets",
         "werkzeug",
+        "wrapt",
         "yaml",
     }
 )

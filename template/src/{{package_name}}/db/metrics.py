@@ -116,20 +116,28 @@ def watch_engine(engine: AsyncEngine, pool_name: str) -> None:
     checked_out = POOL_CHECKED_OUT.labels(pool_name)
     overflow_in_use = POOL_OVERFLOW_IN_USE.labels(pool_name)
 
-    def show(in_use: int) -> None:
-        checked_out.set(in_use)
-        overflow_in_use.set(max(0, in_use - size))
+    def in_use() -> int:
+        # engine.dispose() replaces the pool: ask the engine's current one.
+        current = sync_engine.pool
+        return current.checkedout() if isinstance(current, QueuePool) else 0
 
+    # Counted up and down, not set: each engine adds its own connections, so
+    # engines that share a label (an app's, a script's, a test's) add up
+    # instead of overwriting each other.
     def on_checkout(
         dbapi_connection: Any,
         record: ConnectionPoolEntry,
         proxy: PoolProxiedConnection,
     ) -> None:
-        show(pool.checkedout())
+        checked_out.inc()
+        if in_use() > size:  # this one is beyond pool_size
+            overflow_in_use.inc()
 
     def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        # Called before the connection is back in the pool: not counted in use.
-        show(pool.checkedout() - 1)
+        checked_out.dec()
+        # Called before the connection is back in the pool: still counted.
+        if in_use() > size:
+            overflow_in_use.dec()
 
     event.listen(sync_engine, "checkout", on_checkout)
     event.listen(sync_engine, "checkin", on_checkin)
