@@ -116,28 +116,29 @@ def watch_engine(engine: AsyncEngine, pool_name: str) -> None:
     checked_out = POOL_CHECKED_OUT.labels(pool_name)
     overflow_in_use = POOL_OVERFLOW_IN_USE.labels(pool_name)
 
-    def in_use() -> int:
-        # engine.dispose() replaces the pool: ask the engine's current one.
-        current = sync_engine.pool
-        return current.checkedout() if isinstance(current, QueuePool) else 0
+    # Counted here, up and down, not read from the pool: the pool also counts
+    # connections still being opened, whose checkout has not happened yet.
+    # And each engine adds its own, so that engines sharing a label (an app's,
+    # a script's, a test's) add up instead of overwriting each other.
+    in_use = 0
 
-    # Counted up and down, not set: each engine adds its own connections, so
-    # engines that share a label (an app's, a script's, a test's) add up
-    # instead of overwriting each other.
     def on_checkout(
         dbapi_connection: Any,
         record: ConnectionPoolEntry,
         proxy: PoolProxiedConnection,
     ) -> None:
+        nonlocal in_use
+        in_use += 1
         checked_out.inc()
-        if in_use() > size:  # this one is beyond pool_size
+        if in_use > size:
             overflow_in_use.inc()
 
     def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        checked_out.dec()
-        # Called before the connection is back in the pool: still counted.
-        if in_use() > size:
+        nonlocal in_use
+        if in_use > size:
             overflow_in_use.dec()
+        in_use -= 1
+        checked_out.dec()
 
     event.listen(sync_engine, "checkout", on_checkout)
     event.listen(sync_engine, "checkin", on_checkin)
