@@ -69,7 +69,7 @@ def _connect_or_unreachable(
     try:
         return dialect.connect(*cargs, **cparams)
     except (OSError, TimeoutError) as exc:
-        metrics.DATABASE_ERRORS.labels("unavailable").inc()
+        metrics.count_database_error(exc)
         raise DatabaseUnreachable(
             f"cannot connect to the database: {type(exc).__name__}: {exc}"
         ) from exc
