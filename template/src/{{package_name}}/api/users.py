@@ -5,7 +5,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import Field, PlainValidator, WithJsonSchema
 
 from ..errors import ErrorBody, NotFoundError
-from ..models import Order, User
+from ..models import Order
 from ..queries import users as queries
 from ..schemas.orders import OrderCreate, OrderRead
 from ..schemas.users import (
@@ -54,21 +54,9 @@ BulkUsers = Annotated[
 ]
 
 
-def _found(user: User | None, user_id: uuid.UUID) -> User:
-    if user is None:
-        raise NotFoundError(f"user {user_id} not found")
-    return user
-
-
-@router.post(
-    "",
-    status_code=201,
-    response_model=UserRead,
-    summary="Create a user",
-    responses=CONFLICT,
-)
-async def create_user(body: UserCreate, users: UsersDep) -> User:
-    return await users.create(User(**body.model_dump()))
+@router.post("", status_code=201, summary="Create a user", responses=CONFLICT)
+async def create_user(body: UserCreate, users: UsersDep) -> UserRead:
+    return await users.insert(vars(body))
 
 
 @router.post(
@@ -113,13 +101,16 @@ async def get_user(user_id: uuid.UUID, session: ReadSessionDep) -> UserWithOrder
 
 @router.patch(
     "/{user_id:uuid}",
-    response_model=UserRead,
     summary="Change a user's email or name",
     responses=NOT_FOUND | CONFLICT,
 )
-async def update_user(user_id: uuid.UUID, body: UserUpdate, users: UsersDep) -> User:
-    user = _found(await users.get(user_id), user_id)
-    return await users.update(user, body.model_dump(exclude_unset=True))
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, users: UsersDep
+) -> UserRead:
+    updated = await users.update_by_id(user_id, body.model_dump(exclude_unset=True))
+    if updated is None:
+        raise NotFoundError(f"user {user_id} not found")
+    return updated
 
 
 @router.delete(

@@ -57,6 +57,14 @@ ORDERS_OF_USER = (
 )
 
 
+USER_BY_ID = USERS.where(users.c.id == bindparam("user_id"))
+
+
+async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> UserRead | None:
+    row = (await session.execute(USER_BY_ID, {"user_id": user_id})).one_or_none()
+    return None if row is None else UserRead.model_validate(row)
+
+
 async def user_with_orders(
     session: AsyncSession, user_id: uuid.UUID
 ) -> UserWithOrders | None:
