@@ -3,6 +3,8 @@ Makefile's verbs, a plain pip install, and the newer Python targets.
 """
 
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,50 @@ def test_make_verbs_work_as_the_readme_says(
     )
 
     check_suite(completed.stdout, project, not_run=(faults,))
+
+
+def test_make_bench_prints_every_ratio_and_leaves_no_database_behind(
+    installed_defaults: tuple[Path, dict[str, str]],
+    postgres: tuple[str, int],
+) -> None:
+    project, env = installed_defaults
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not installed (Debian: wrk); .ci/run installs it")
+
+    completed = run(
+        ["make", "bench", "ARGS=--duration 1 --runs 1 --connections 8"],
+        cwd=project,
+        env=env,
+        timeout=600,
+    )
+
+    # | endpoint | this service | rate | ... | errors | ratio |
+    service_row = (
+        r"^\| (.+?) \| this service \| ([\d,]+)(?: rows/s)? \|"
+        r".*\| (\d+) \| ([\d.]+) \|$"
+    )
+    rows = re.findall(service_row, completed.stdout, re.MULTILINE)
+    endpoints = [endpoint for endpoint, *_ in rows]
+    assert endpoints == [
+        "GET user + orders",
+        "GET page of 50",
+        "POST create user",
+        "PATCH rename user",
+        "DELETE user",
+        "bulk insert 10,000 users",
+    ], completed.stdout
+    for endpoint, rate, errors, ratio in rows:
+        # Every request answered 2xx (each DELETE found its row, each POST's
+        # email was new); the numbers themselves are not asserted.
+        assert errors == "0", f"{endpoint}: {errors} errors\n{completed.stdout}"
+        assert float(rate.replace(",", "")) > 0
+        assert float(ratio) > 0
+    leftover = run(
+        ["psql", "-h", postgres[0], "-p", str(postgres[1]), "-U", "postgres", "-Atc",
+         "SELECT datname FROM pg_database WHERE datname LIKE '%\\_bench\\_%'"],
+        cwd=project,
+    )  # fmt: skip
+    assert leftover.stdout.strip() == ""
 
 
 def test_plain_pip_install_with_the_dev_extra_works(

@@ -1,7 +1,8 @@
 """The ceiling: a bare ASGI app running the service's queries on a raw asyncpg pool.
 
-Same endpoints, same queries, same pool size and JSON shapes as the rendered
-service; no framework, no ORM, no validation. `uvicorn ceiling:app`.
+Same endpoints, same queries, same pool size and JSON shapes as this service's
+example API; no framework, no ORM, no validation. bench/run.py serves it
+(`uvicorn ceiling:app` from bench/, CEILING_DSN and CEILING_POOL set).
 """
 
 import json
@@ -36,7 +37,8 @@ async def _read_body(receive: Any) -> bytes:
     body = b""
     while True:
         message = await receive()
-        body += message.get("body", b"")
+        chunk: bytes = message.get("body", b"")
+        body += chunk
         if not message.get("more_body"):
             return body
 
@@ -75,6 +77,7 @@ async def _create(pool: asyncpg.Pool, body: bytes) -> Any:
             data["email"].lower(),
             data["full_name"],
         )
+    assert row is not None  # INSERT ... RETURNING returns the row it inserted
     return {
         "id": user_id,
         "email": data["email"].lower(),

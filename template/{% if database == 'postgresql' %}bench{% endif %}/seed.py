@@ -2,7 +2,7 @@
 
     python bench/seed.py DSN IDS_FILE [DELETABLE_IDS_FILE DELETABLE]
 
-Runs in the rendered service's virtualenv (it has asyncpg); writes 2,000 of
+Run by bench/run.py, in this project's virtualenv (it has asyncpg); writes 2,000 of
 the user ids to IDS_FILE for wrk's requests, and the ids of DELETABLE more
 users, without orders, to DELETABLE_IDS_FILE for DELETE requests.
 """
@@ -18,9 +18,8 @@ USERS = 10_000
 ORDERS = 50_000
 
 
-async def main(
-    dsn: str, ids_file: str, deletable_ids_file: str | None, deletable: int
-) -> None:
+async def seed(dsn: str, deletable: int) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Insert the rows; the ids of the users with orders, and of the spare ones."""
     connection = await asyncpg.connect(dsn)
     users = [
         (uuid.uuid4(), f"seed{i}@bench.example", f"Seed {i}") for i in range(USERS)
@@ -43,14 +42,19 @@ async def main(
     )
     await connection.execute("ANALYZE")
     await connection.close()
-    with open(ids_file, "w") as out:
-        out.write("\n".join(str(user[0]) for user in users[:2_000]))
-    if deletable_ids_file is not None:
-        with open(deletable_ids_file, "w") as out:
-            out.write("\n".join(str(user[0]) for user in spare))
+    return [user[0] for user in users], [user[0] for user in spare]
+
+
+def write_ids(path: str, ids: list[uuid.UUID]) -> None:
+    with open(path, "w") as out:
+        out.write("\n".join(str(id_) for id_ in ids))
 
 
 if __name__ == "__main__":
+    dsn, ids_file = sys.argv[1], sys.argv[2]
     deletable_ids_file = sys.argv[3] if len(sys.argv) > 3 else None
     deletable = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-    asyncio.run(main(sys.argv[1], sys.argv[2], deletable_ids_file, deletable))
+    users, spare = asyncio.run(seed(dsn, deletable))
+    write_ids(ids_file, users[:2_000])
+    if deletable_ids_file is not None:
+        write_ids(deletable_ids_file, spare)

@@ -2,7 +2,7 @@
 
     python bench/bulk.py DSN SERVICE_URL RUNS
 
-Runs in the rendered service's virtualenv (asyncpg, httpx); prints the rows/s
+Run by bench/run.py, in this project's virtualenv (asyncpg, httpx); prints the rows/s
 of each run as JSON: {"copy": [...], "service": [...]}.
 """
 
