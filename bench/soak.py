@@ -3,10 +3,11 @@
     uv run python bench/soak.py [--connections 64] [--requests 100000] [--seconds 60]
 
 Renders the template with default answers but a pool of 5 + 5, installs it,
-migrates and seeds a scratch database on 127.0.0.1:5432 (as bench/run.py
-does), serves it with uvicorn pinned to CPU 0 and loads it with wrk pinned to
-CPU 1: half the requests read one user with orders, a fifth a page of 50, a
-fifth create a user, a tenth rename one. After a 10 s warm-up it loads in
+migrates and seeds a scratch database on 127.0.0.1:5432 (with the rendered
+project's bench/seed.py, as its `make bench` does), serves it with uvicorn
+pinned to CPU 0 and loads it with wrk pinned to CPU 1: half the requests read
+one user with orders, a fifth a page of 50, a fifth create a user, a tenth
+rename one. After a 10 s warm-up it loads in
 rounds of 20 s until it has sent --requests and run --seconds, then prints per
 round: requests, p99, statuses, and the service's RSS; and at the end whether
 the service kept its promises: no 5xx but 503, every 503 with Retry-After, RSS
