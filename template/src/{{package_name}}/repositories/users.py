@@ -33,7 +33,7 @@ class UsersRepository(Repository[User]):
         try:
             return await super().create(obj)
         except IntegrityError as exc:
-            _raise_if_email_taken(exc, f"a user with email {email!r} already exists")
+            _raise_if_email_taken(exc, _taken(email))
             raise
 
     async def update(self, obj: User, changes: dict[str, object]) -> User:
@@ -41,7 +41,7 @@ class UsersRepository(Repository[User]):
         try:
             return await super().update(obj, changes)
         except IntegrityError as exc:
-            _raise_if_email_taken(exc, f"a user with email {email!r} already exists")
+            _raise_if_email_taken(exc, _taken(email))
             raise
 
     # The API's single-row writes: one Core statement each, its RETURNING the
@@ -57,8 +57,7 @@ class UsersRepository(Repository[User]):
         try:
             inserted = (await self.session.execute(INSERT_USER, values)).one()
         except IntegrityError as exc:
-            email = values.get("email")
-            _raise_if_email_taken(exc, f"a user with email {email!r} already exists")
+            _raise_if_email_taken(exc, _taken(values.get("email")))
             raise
         return UserRead.model_validate(inserted)
 
@@ -81,8 +80,7 @@ class UsersRepository(Repository[User]):
                 return await user_by_id(self.session, user_id)
             updated = await self.session.execute(UPDATE_USER_RETURNING, parameters)
         except IntegrityError as exc:
-            email = changes.get("email")
-            _raise_if_email_taken(exc, f"a user with email {email!r} already exists")
+            _raise_if_email_taken(exc, _taken(changes.get("email")))
             raise
         row = updated.one_or_none()
         return None if row is None else UserRead.model_validate(row)
@@ -108,6 +106,10 @@ class UsersRepository(Repository[User]):
                 "no user was inserted",
             )
             raise
+
+
+def _taken(email: object) -> str:
+    return f"a user with email {email!r} already exists"
 
 
 def _raise_if_email_taken(exc: IntegrityError, message: str) -> None:
