@@ -21,10 +21,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from copier import run_copy
-from run import free_port, serve, sh
+from run import free_port, render, serve, sh
 
-ROOT = Path(__file__).resolve().parent.parent
 MARIADB_SERVER = "mysql+asyncmy://root@127.0.0.1:3306"
 
 # Runs in the rendered service's virtualenv (its models, its driver): the
@@ -80,17 +78,12 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 def measure(scratch: Path, database: str, runs: int) -> dict[str, list[float]]:
     project = scratch / database
     answers: dict[str, object] = {"database": database}
-    env = os.environ | {"UV_PYTHON_DOWNLOADS": "never", "LOG_LEVEL": "WARNING"}
-    env.pop("VIRTUAL_ENV", None)
     if database == "mysql":
         name = f"bulk_{os.getpid()}"
         answers["database_url"] = f"{MARIADB_SERVER}/{name}"
         admin = ["mariadb", "-h", "127.0.0.1", "-u", "root", "-e"]
         sh([*admin, f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"])
-    print(f"rendering and installing a {database} service ...", flush=True)
-    run_copy(str(ROOT), str(project), data=answers, defaults=True, unsafe=True,
-             vcs_ref="HEAD", quiet=True)  # fmt: skip
-    sh(["uv", "sync", "--quiet", "--python", "python3"], cwd=project, env=env)
+    env = render(project, answers) | {"LOG_LEVEL": "WARNING"}
     try:
         sh([str(project / ".venv/bin/my-service"), "migrate"], cwd=project, env=env)
         port = free_port()

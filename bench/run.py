@@ -118,18 +118,21 @@ class Service:
         return self.bin_dir / "python"
 
 
-def render(
-    scratch: Path, database: str, pool_size: int = 10, max_overflow: int = 0
-) -> tuple[Path, dict[str, str]]:
-    """Render the template with default answers (but the database and the
-    pool) into scratch/service and install it; its directory and environment."""
-    print(f"rendering and installing a sample service in {scratch} ...", flush=True)
-    project = scratch / "service"
-    answers = {
+def postgres_answers(
+    database: str, pool_size: int = 10, max_overflow: int = 0
+) -> dict[str, object]:
+    """Default answers but a database on 127.0.0.1:5432 and the pool."""
+    return {
         "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
         "pool_size": pool_size,
         "max_overflow": max_overflow,
     }
+
+
+def render(project: Path, answers: dict[str, object]) -> dict[str, str]:
+    """Render the template with default answers but `answers` into `project`
+    and install it; the environment to run it with."""
+    print(f"rendering and installing a sample service in {project} ...", flush=True)
     run_copy(
         str(ROOT),
         str(project),
@@ -142,7 +145,7 @@ def render(
     env = os.environ | {"UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
     sh(["uv", "sync", "--quiet", "--python", "python3"], cwd=project, env=env)
-    return project, env
+    return env
 
 
 def prepare_service(
@@ -151,7 +154,8 @@ def prepare_service(
     """Render the template with default answers (but the pool), install it,
     and migrate and seed a scratch database on 127.0.0.1:5432 (with `deletable`
     more users, without orders, for DELETE requests)."""
-    project, env = render(scratch, database, pool_size, max_overflow)
+    project = scratch / "service"
+    env = render(project, postgres_answers(database, pool_size, max_overflow))
     service = Service(
         project, env, f"postgresql://postgres@127.0.0.1:5432/{database}",
         scratch / "user_ids.txt", scratch / "deletable_ids.txt",
@@ -177,7 +181,8 @@ def main() -> None:
     try:
         # The rendered benchmark creates, and drops, a scratch database of its
         # own beside this one's name.
-        project, env = render(scratch, f"bench_{os.getpid()}")
+        project = scratch / "service"
+        env = render(project, postgres_answers(f"bench_{os.getpid()}"))
         command = [
             str(project / ".venv/bin/python"), "bench/run.py",
             "--duration", str(args.duration), "--runs", str(args.runs),
