@@ -39,6 +39,15 @@ async def get_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_single_statement_session(
+    database: DatabaseDep,
+) -> AsyncIterator[AsyncSession]:
+    """A session for a request that writes with one statement (Database's
+    single_statement_session says what that saves, and what it must not do)."""
+    async with database.single_statement_session() as session:
+        yield session
+
+
 async def get_read_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """A session for endpoints that only read (queries/); it must not write.
 
@@ -100,6 +109,9 @@ async def attempt(
 # is sent. With the default scope it would run after the response, so a failed
 # COMMIT could follow a 2xx the client already received.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SingleStatementSessionDep = Annotated[
+    AsyncSession, Depends(get_single_statement_session, scope="function")
+]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
@@ -108,9 +120,20 @@ async def get_users_repository(session: SessionDep) -> UsersRepository:
     return UsersRepository(session)
 
 
+async def get_single_statement_users_repository(
+    session: SingleStatementSessionDep,
+) -> UsersRepository:
+    """For endpoints whose one write is a single statement: UsersRepository's
+    insert, update_by_id and delete (each one INSERT, UPDATE or DELETE)."""
+    return UsersRepository(session)
+
+
 async def get_orders_repository(session: SessionDep) -> OrdersRepository:
     return OrdersRepository(session)
 
 
 UsersDep = Annotated[UsersRepository, Depends(get_users_repository)]
+SingleStatementUsersDep = Annotated[
+    UsersRepository, Depends(get_single_statement_users_repository)
+]
 OrdersDep = Annotated[OrdersRepository, Depends(get_orders_repository)]

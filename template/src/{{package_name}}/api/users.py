@@ -19,7 +19,13 @@ from ..schemas.users import (
     decode_cursor,
     encode_cursor,
 )
-from .deps import OrdersDep, ReadSessionDep, ReadsRetriedElsewhere, UsersDep
+from .deps import (
+    OrdersDep,
+    ReadSessionDep,
+    ReadsRetriedElsewhere,
+    SingleStatementUsersDep,
+    UsersDep,
+)
 
 router = APIRouter(
     prefix="/users",
@@ -55,7 +61,7 @@ BulkUsers = Annotated[
 
 
 @router.post("", status_code=201, summary="Create a user", responses=CONFLICT)
-async def create_user(body: UserCreate, users: UsersDep) -> UserRead:
+async def create_user(body: UserCreate, users: SingleStatementUsersDep) -> UserRead:
     return await users.insert(vars(body))
 
 
@@ -105,7 +111,7 @@ async def get_user(user_id: uuid.UUID, session: ReadSessionDep) -> UserWithOrder
     responses=NOT_FOUND | CONFLICT,
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, users: UsersDep
+    user_id: uuid.UUID, body: UserUpdate, users: SingleStatementUsersDep
 ) -> UserRead:
     updated = await users.update_by_id(user_id, body.model_dump(exclude_unset=True))
     if updated is None:
@@ -119,7 +125,7 @@ async def update_user(
     summary="Delete a user and their orders",
     responses=NOT_FOUND,
 )
-async def delete_user(user_id: uuid.UUID, users: UsersDep) -> None:
+async def delete_user(user_id: uuid.UUID, users: SingleStatementUsersDep) -> None:
     if not await users.delete(user_id):
         raise NotFoundError(f"user {user_id} not found")
 

@@ -42,6 +42,19 @@ def create_sessionmaker(
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
+def runs_in_autocommit(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether the sessions run on an engine in autocommit (for_reads's way).
+
+    Sessions bound to a connection (tests bind them to theirs) are taken to be
+    in a transaction: committing them is right either way.
+    """
+    bind = sessionmaker.kw.get("bind")
+    return (
+        isinstance(bind, AsyncEngine)
+        and bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    )
+
+
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for endpoints that only read (engine.py's for_reads says how)."""
     return create_sessionmaker(for_reads(engine))
@@ -125,6 +138,9 @@ class Database:
         metrics.watch_engine(engine, "primary")
         self.sessionmaker = create_sessionmaker(engine)
         self.read_sessionmaker = create_read_sessionmaker(engine)
+        # A write that is one statement needs no transaction of its own where
+        # reads run in autocommit (engine.py's for_reads): the same sessions.
+        self.single_statement_sessionmaker = self.read_sessionmaker
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -143,6 +159,26 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed if the block succeeds, else rolled back."""
         async with self.gate.admit(), self.sessionmaker.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def single_statement_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for a request whose writes are one statement, on the primary.
+
+        Where reads run in autocommit (PostgreSQL without PgBouncer, SQLite),
+        the statement commits as it returns: no BEGIN and COMMIT to wait for,
+        and a statement is atomic by itself. Elsewhere it is a transaction,
+        committed when the block succeeds, as `session()`'s is. A second write
+        here would not be atomic with the first: use `session()` for that.
+        """
+        sessionmaker = self.single_statement_sessionmaker
+        if not runs_in_autocommit(sessionmaker):
+            async with self.gate.admit(), sessionmaker.begin() as session:
+                yield session
+            return
+        # Nothing to commit: begin() would still go through SQLAlchemy's
+        # commit (and, traced, a COMMIT span for a COMMIT never sent).
+        async with self.gate.admit(), sessionmaker() as session:
             yield session
 
     @asynccontextmanager
