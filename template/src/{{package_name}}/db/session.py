@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -172,13 +172,12 @@ class Database:
         here would not be atomic with the first: use `session()` for that.
         """
         sessionmaker = self.single_statement_sessionmaker
-        if not runs_in_autocommit(sessionmaker):
-            async with self.gate.admit(), sessionmaker.begin() as session:
-                yield session
-            return
-        # Nothing to commit: begin() would still go through SQLAlchemy's
-        # commit (and, traced, a COMMIT span for a COMMIT never sent).
-        async with self.gate.admit(), sessionmaker() as session:
+        # In autocommit nothing is begun: begin() would still go through
+        # SQLAlchemy's commit (and, traced, a COMMIT span for a COMMIT never sent).
+        opened: AbstractAsyncContextManager[AsyncSession] = (
+            sessionmaker() if runs_in_autocommit(sessionmaker) else sessionmaker.begin()
+        )
+        async with self.gate.admit(), opened as session:
             yield session
 
     @asynccontextmanager
