@@ -9,7 +9,6 @@ and the rendered README's worked example, step by step.
 import os
 import re
 import signal
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -26,6 +25,7 @@ from .helpers import (
     check_suite,
     clean_environment,
     empty_database,
+    free_port,
     git,
     http,
     render,
@@ -38,8 +38,6 @@ from .markdown import blocks, section
 pytestmark = pytest.mark.generated
 
 README = (TEMPLATE_ROOT / "README.md").read_text()
-# The README's quick starts serve on uvicorn's default address.
-SERVED = ("127.0.0.1", 8000)
 
 
 def readme_commands(heading: str) -> list[str]:
@@ -68,12 +66,6 @@ def in_destination(command: str, default: str, destination: Path) -> str:
     return command.replace(default, str(destination))
 
 
-def assert_port_free(address: tuple[str, int]) -> None:
-    with socket.socket() as sock:
-        if sock.connect_ex(address) == 0:
-            pytest.fail(f"{address[0]}:{address[1]} is taken; the README serves there")
-
-
 @pytest.fixture
 def serving() -> Iterator[list[subprocess.Popen[str]]]:
     """Commands that end by serving; each is interrupted (Ctrl-C) at teardown."""
@@ -87,22 +79,28 @@ def serving() -> Iterator[list[subprocess.Popen[str]]]:
 
 def run_until_served(
     command: str, cwd: Path, serving: list[subprocess.Popen[str]]
-) -> None:
+) -> str:
     """Run a quick start in bash; it ends in `serve`: wait until the service is
-    ready, as a user opening the printed address would."""
-    assert_port_free(SERVED)
+    ready, as a user opening the printed address would. Its base URL.
+
+    The shell sets PORT to a free port, as the README says to where 8000 is
+    taken: two runs on one machine never meet there.
+    """
+    port = free_port()
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=cwd,
-        env=user_environment(),
+        env=user_environment() | {"PORT": str(port)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
     serving.append(process)
+    base = f"http://127.0.0.1:{port}"
     # uvx and uv sync install everything on a first run.
-    wait_until_ready("http://127.0.0.1:8000/health/ready", process, seconds=600)
+    wait_until_ready(f"{base}/health/ready", process, seconds=600)
+    return base
 
 
 def stop(process: subprocess.Popen[str]) -> str:
@@ -194,9 +192,8 @@ def test_postgresql_quick_start_serves(
          "DROP DATABASE IF EXISTS my_service WITH (FORCE)"], cwd=tmp_path)  # fmt: skip
     project = tmp_path / "pg-service"
 
-    run_until_served(in_destination(quick_start, "/tmp/pg-service", project), clone,
-                     serving)  # fmt: skip
-    base = "http://127.0.0.1:8000"
+    base = run_until_served(in_destination(quick_start, "/tmp/pg-service", project),
+                            clone, serving)  # fmt: skip
     user = {"email": "ann@example.com", "full_name": "Ann"}
     status, created = http("POST", f"{base}/api/v1/users", user)
     docs = {page: fetch_with_assets(f"{base}{page}") for page in ("/docs", "/redoc")}

@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="apply migrations, then serve the API")
     serve.set_defaults(migrations=True, serving=True)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, help="default: PORT, else 8000")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
         "--no-migrate",
@@ -71,9 +71,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
-        configure_logging(get_settings())
+        settings = get_settings()
     except ConfigurationError as exc:
         raise SystemExit(str(exc)) from None
+    configure_logging(settings)
 
     if args.migrations:
         migrate(args.alembic_ini)
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             uvicorn.run(
                 f"{__package__}.main:app",
                 host=args.host,
-                port=args.port,
+                port=args.port or settings.port,
                 workers=args.workers,
                 # Our middleware logs each request with its id; uvicorn's loggers
                 # propagate to the handler configure_logging installed.
