@@ -76,7 +76,10 @@ async def open_pool(engine: AsyncEngine) -> None:
             for _ in range(pool.size()):
                 await opened.enter_async_context(engine.connect())
     except Exception as exc:
-        logger.warning("could not open the connection pool at startup: %s", exc)
+        # Which database: the URL as SQLAlchemy prints it, the password masked.
+        logger.warning(
+            "could not open the connection pool to %s at startup: %s", engine.url, exc
+        )
 
 
 class SessionGate:
