@@ -155,13 +155,43 @@ LEFT_OUT_FOR = {
 REPORT_EVERY_TEST = {"PYTEST_ADDOPTS": "-rA -p no:cacheprovider"}
 
 
+# The rendered modules whose every test is in the fault tier.
+FAULT_MODULES = (
+    "tests/test_faults.py",
+    "tests/test_mariadb_faults.py",
+    "tests/test_replica.py",
+)
+
+
 def run_rendered_suite(
     project: Path, env: Mapping[str, str], *options: str, not_run: tuple[str, ...] = ()
 ) -> str:
-    """Run a rendered project's own tests and check what ran (`check_suite`)."""
+    """Run a rendered project's everyday tier as `uv run pytest` would, and
+    check what ran (`check_suite`): every module but the fault tier's."""
     command = ["pytest", "-q", *options]
     stdout = run(command, cwd=project, env=dict(env) | REPORT_EVERY_TEST).stdout
-    check_suite(stdout, project, not_run=not_run)
+    check_suite(stdout, project, not_run=FAULT_MODULES + not_run)
+    return stdout
+
+
+def run_rendered_tiers(
+    project: Path, env: Mapping[str, str], *, faults: bool, coverage: bool
+) -> str:
+    """The everyday tier (with the coverage gate, and the CI's hypothesis
+    profile, if `coverage`), then the fault tier if `faults`, as the rendered
+    CI runs them; `check_suite` on what ran."""
+    env = dict(env) | REPORT_EVERY_TEST
+    if coverage:
+        everyday = ["--cov", "--cov-report=term"]
+        env["HYPOTHESIS_PROFILE"] = "ci"
+    else:
+        everyday = ["--hypothesis-seed=0"]
+        env["HYPOTHESIS_PROFILE"] = "everyday"
+    stdout = run(["pytest", "-q", *everyday], cwd=project, env=env).stdout
+    if faults:
+        command = ["pytest", "-q", "-m", "faults", "--numprocesses", "0"]
+        stdout += run(command, cwd=project, env=env).stdout
+    check_suite(stdout, project, not_run=() if faults else FAULT_MODULES)
     return stdout
 
 

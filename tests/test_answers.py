@@ -245,21 +245,25 @@ def test_cli_rejects_a_bad_answer_and_writes_nothing(
 
 def test_rendering_without_trust_is_refused(tmp_path: Path) -> None:
     # The Jinja extensions make the template "unsafe" to copier: users must opt in.
-    destination = tmp_path / "service"
+    copy = [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD",
+            "--data", "database=sqlite", str(TEMPLATE_ROOT)]  # fmt: skip
+    refused, trusted = tmp_path / "refused", tmp_path / "trusted"
 
     completed = subprocess.run(
-        [
-            sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD",
-            str(TEMPLATE_ROOT), str(destination),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
+        [*copy, str(refused)], capture_output=True, text=True, check=False
+    )
+    control = subprocess.run(
+        [*copy, "--trust", str(trusted)], capture_output=True, text=True, check=False
+    )
 
-    assert completed.returncode != 0
+    # Copier's own refusal (exit 4, "unsafe"), not any other failure: the same
+    # command with --trust renders.
+    assert completed.returncode == 4, completed.stderr
+    assert "unsafe" in completed.stderr.lower()
     assert "--trust" in completed.stderr
-    assert not destination.exists()
+    assert not refused.exists()
+    assert control.returncode == 0, control.stderr
+    assert (trusted / "pyproject.toml").is_file()
 
 
 @pytest.mark.parametrize(

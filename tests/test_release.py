@@ -9,7 +9,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 from packaging.version import Version
 
 from .helpers import TEMPLATE_ROOT, git
@@ -39,14 +38,6 @@ def test_pyproject_has_the_newest_released_version() -> None:
     newest = release.releases((TEMPLATE_ROOT / "CHANGELOG.md").read_text())[0]
     assert pyproject["project"]["version"] == newest.version
     assert release.check(TEMPLATE_ROOT)[0] == newest
-
-
-def test_every_answer_migration_names_a_released_version() -> None:
-    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
-    released = {f"v{r.version}" for r in release.check(TEMPLATE_ROOT)}
-
-    for migration in config["_migrations"]:
-        assert migration["version"] in released, migration
 
 
 def commit(

@@ -24,7 +24,7 @@ from .helpers import (
     lint_and_type_check,
     render,
     run,
-    run_rendered_suite,
+    run_rendered_tiers,
     serve_and_create_a_user,
     sync_into_shared_venv,
 )
@@ -63,6 +63,8 @@ class Sample:
     env: dict[str, str]
     # Every answer, as copier recorded it in the project (defaults too).
     answers: dict[str, Any]
+    # Whether its fault tier runs here (tests/samples.json says why).
+    faults: bool
 
     @property
     def database(self) -> str:
@@ -82,7 +84,13 @@ class Sample:
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(name, marks=pytest.mark.sample(name)) for name in SAMPLES],
+    params=[
+        # One xdist worker per sample: rendered and installed once, there.
+        pytest.param(
+            name, marks=[pytest.mark.sample(name), pytest.mark.xdist_group(name)]
+        )
+        for name in SAMPLES
+    ],
 )
 def sample(
     request: pytest.FixtureRequest,
@@ -97,7 +105,7 @@ def sample(
     project = render(tmp_path_factory.mktemp(name) / "service", **answers)
     env = sync_into_shared_venv(project, uv, shared_venv)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return Sample(name, project, env, recorded)
+    return Sample(name, project, env, recorded, SAMPLES[name].get("faults", False))
 
 
 def database_url(sample: Sample, request: pytest.FixtureRequest, name: str) -> str:
@@ -120,12 +128,17 @@ def test_rendered_suite_passes_against_its_database(
 ) -> None:
     env = dict(sample.env)
     if sample.database != "sqlite":
+        # The prefix of the databases the suite creates, one per worker.
         test_database = f"{sample.package}_test"
         env["TEST_DATABASE_URL"] = database_url(sample, request, test_database)
     if sample.answer("pgbouncer"):
         before = transactions_through(request.getfixturevalue("bouncer"), test_database)
 
-    run_rendered_suite(sample.project, env)
+    # The defaults sample measures its coverage against the gate, and runs the
+    # property tests as the rendered CI does (more examples); the others as a
+    # developer's everyday run, with a fixed seed.
+    measured = sample.name == "defaults"
+    run_rendered_tiers(sample.project, env, faults=sample.faults, coverage=measured)
 
     if sample.answer("pgbouncer"):
         # The traffic went through PgBouncer: its own count of transactions
@@ -134,17 +147,19 @@ def test_rendered_suite_passes_against_its_database(
         assert after - before > 3 * 32 * 32
 
 
-def transactions_through(port: int, database: str) -> int:
+def transactions_through(port: int, prefix: str) -> int:
+    """Transactions PgBouncer served for the databases named `prefix`..."""
     stats = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-At",
          "-F", ",", "-c", "SHOW STATS", "pgbouncer"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    total = 0
     for line in stats.splitlines():
         name, total_xact_count, *_ = line.split(",")
-        if name == database:
-            return int(total_xact_count)
-    return 0
+        if name.startswith(prefix):
+            total += int(total_xact_count)
+    return total
 
 
 ENGINE_SCRIPT = """
