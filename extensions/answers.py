@@ -36,9 +36,11 @@ DEPENDENCY_MODULES = frozenset(
         "certifi",
         "charset_normalizer",
         "click",
+        "coverage",
         "dns",
         "dotenv",
         "email_validator",
+        "execnet",
         "fastapi",
         "fastapi_offline",
         "google",
@@ -77,6 +79,8 @@ DEPENDENCY_MODULES = frozenset(
         "pytest",
         "pytest_alembic",
         "pytest_asyncio",
+        "pytest_cov",
+        "pytest_timeout",
         "requests",
         "rich",
         "ruff",
@@ -95,6 +99,7 @@ DEPENDENCY_MODULES = frozenset(
         "websockets",
         "werkzeug",
         "wrapt",
+        "xdist",
         "yaml",
     }
 )

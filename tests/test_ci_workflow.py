@@ -87,7 +87,8 @@ def test_pythons_are_the_oldest_and_newest_the_template_offers() -> None:
 def collected(*options: str) -> int:
     completed = subprocess.run(
         ["python", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         *options], cwd=TEMPLATE_ROOT, capture_output=True, text=True, check=False,
+         "--numprocesses", "0", *options],
+        cwd=TEMPLATE_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
     match = re.search(r"(\d+)(?:/\d+)? tests? collected", completed.stdout)

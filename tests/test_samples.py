@@ -63,8 +63,8 @@ class Sample:
     env: dict[str, str]
     # Every answer, as copier recorded it in the project (defaults too).
     answers: dict[str, Any]
-    # Whether its fault tier runs here (tests/samples.json says why).
-    faults: bool
+    # The fault-tier modules it runs (tests/samples.json says why).
+    faults: tuple[str, ...]
 
     @property
     def database(self) -> str:
@@ -105,7 +105,8 @@ def sample(
     project = render(tmp_path_factory.mktemp(name) / "service", **answers)
     env = sync_into_shared_venv(project, uv, shared_venv)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return Sample(name, project, env, recorded, SAMPLES[name].get("faults", False))
+    faults = tuple(SAMPLES[name].get("faults", ()))
+    return Sample(name, project, env, recorded, faults)
 
 
 def database_url(sample: Sample, request: pytest.FixtureRequest, name: str) -> str:
@@ -134,9 +135,7 @@ def test_rendered_suite_passes_against_its_database(
     if sample.answer("pgbouncer"):
         before = transactions_through(request.getfixturevalue("bouncer"), test_database)
 
-    # The defaults sample measures its coverage against the gate, and runs the
-    # property tests as the rendered CI does (more examples); the others as a
-    # developer's everyday run, with a fixed seed.
+    # The defaults sample measures its coverage against the gate.
     measured = sample.name == "defaults"
     run_rendered_tiers(sample.project, env, faults=sample.faults, coverage=measured)
 
