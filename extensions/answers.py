@@ -8,11 +8,14 @@ The functions are pure so the template's tests can call them directly.
 from __future__ import annotations
 
 import keyword
+import os
 import re
+import subprocess
 import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,6 +109,8 @@ DEPENDENCY_MODULES = frozenset(
 
 # The drivers the rendered code is written and tested for, per dialect.
 ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite", "mysql": "asyncmy"}
+# Other names users paste for them (hosting providers hand out postgres://).
+DIALECT_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -161,18 +166,42 @@ def text_answer_error(value: str, max_length: int = 200) -> str:
 def project_slug_error(slug: str) -> str:
     if _SLUG.match(slug):
         return ""
-    if not slug[:1].isalpha() or not slug[:1].islower():
-        return "must start with a letter a-z"
-    return "a-z, 0-9 and single dashes only"
+    return naming_rule_error(slug, "-") or refusal("no - at either end", slug)
+
+
+# The room a rejection has on the prompt's bottom line after Copier's prefix,
+# for the longest question names (12 characters: 80 - 46).
+ROOM = 34
+
+
+def refusal(rule: str, value: object) -> str:
+    """`rule; got value`, the value cut to what is left of ROOM."""
+    return f"{rule}; got {shown(value, max(ROOM - len(rule) - len('; got '), 8))}"
+
+
+def naming_rule_error(name: str, separator: str) -> str:
+    """The first rule of a slug (separator "-") or package name ("_") that
+    `name` breaks, with the name; "" if none."""
+    if name != name.lower():
+        return refusal("lowercase only", name)
+    # A package may start with "_" (an identifier), a slug may not.
+    if not ("a" <= name[:1] <= "z" or name[:1] == separator == "_"):
+        return refusal("start with a-z", name)
+    other = "_" if separator == "-" else "-"
+    if other in name:
+        return refusal(f"use {separator}, not {other}", name)
+    if not re.fullmatch(rf"[a-z0-9{separator}]+", name):
+        return refusal(f"a-z, 0-9, {separator} only", name)
+    if separator == "-" and "--" in name:
+        return refusal("no double dash", name)
+    return ""
 
 
 def package_name_error(name: str) -> str:
-    if not name.isidentifier() or not name.isascii():
-        return "must be an identifier: my_service"
+    if error := naming_rule_error(name, "_"):
+        return error
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return "is a Python keyword"
-    if name != name.lower():
-        return "must be lowercase"
     if name in sys.stdlib_module_names:
         return "shadows a standard library module"
     if name in DEPENDENCY_MODULES:
@@ -189,7 +218,8 @@ def author_email_error(email: str) -> str:
 def database_url_error(url: str, database: str = "postgresql") -> str:
     """Check the URL as SQLAlchemy's make_url reads it, without needing SQLAlchemy."""
     parts = urlsplit(url)
-    dialect, _, driver = parts.scheme.partition("+")
+    given, _, driver = parts.scheme.partition("+")
+    dialect = DIALECT_ALIASES.get(given, given)
     if not parts.scheme or "://" not in url:
         return "not a URL: dialect+driver://u@h/db"
     if dialect not in ASYNC_DRIVERS:
@@ -197,9 +227,9 @@ def database_url_error(url: str, database: str = "postgresql") -> str:
     if dialect != database:
         return f"{dialect} URL; database is {database}"
     expected = ASYNC_DRIVERS[dialect]
-    if driver != expected:
-        given = f"not +{driver}" if driver else "no driver given"
-        return f"needs +{expected} ({given})"
+    if given != dialect or driver != expected:
+        # The whole corrected URL would not fit the prompt's line; its start does.
+        return f"begin with {dialect}+{expected}://{'/' if dialect == 'sqlite' else ''}"
     if dialect == "sqlite":
         return _sqlite_url_error(parts.netloc, parts.path)
     if parts.password is not None:
@@ -258,7 +288,8 @@ def max_overflow_error(value: object, pool_size: object) -> str:
     if isinstance(pool_size, int) and isinstance(value, int):
         allowed = DEFAULT_MAX_CONNECTIONS - pool_size
         if value > allowed:
-            return f"at most {allowed} with pool_size {pool_size}; got {value}"
+            rule = f"<= {DEFAULT_MAX_CONNECTIONS} - pool_size = {allowed}"
+            return refusal(rule, value)
     return ""
 
 
@@ -293,9 +324,60 @@ def async_driver(database: str) -> str:
     return ASYNC_DRIVERS[database]
 
 
+def conflicted_files(project: str | os.PathLike[str]) -> list[str]:
+    """The files a `copier update` left conflicted in `project`, for the message
+    after it (Copier names none): those merged with conflict markers, which it
+    records as unmerged in git's index, and, with `--conflict rej`, those that
+    got a `.rej` file of rejected hunks."""
+
+    def git_paths(*arguments: str) -> set[str]:
+        listed = subprocess.run(
+            ["git", *arguments, "-z"], cwd=project, capture_output=True, check=False
+        )
+        return {path for path in listed.stdout.decode().split("\0") if path}
+
+    unmerged = git_paths("diff", "--name-only", "--diff-filter=U")
+    rejected = git_paths("ls-files", "--others", "--exclude-standard", "*.rej")
+    return sorted(unmerged | {path.removesuffix(".rej") for path in rejected})
+
+
+def is_release(commit: object) -> bool:
+    """Whether Copier's `_commit` is a release tag (v1.2.0), not a commit it
+    rendered because the template had no tag there ("6f57801",
+    "v0.1.0-1-g6f57801")."""
+    release = r"v\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?"
+    return isinstance(commit, str) and re.fullmatch(release, commit) is not None
+
+
 def current_year() -> int:
     """For the copyright line of the rendered LICENSE."""
     return datetime.now(UTC).year
+
+
+# Copier validates an answer given with --data by raising a bare ValueError,
+# which its command line does not catch (it catches only its own
+# UserMessageError): the user got a 40-line traceback above the one line that
+# matters. Copier offers no hook for this, so the extension, loaded before any
+# answer is validated, prints such an error as that line alone; the process
+# still exits 1, and any other error keeps its traceback.
+_ANSWER_REFUSALS = ("Validation error for question ", "Invalid choice for ")
+
+
+def print_answer_refusals_alone(
+    previous: Callable[[type[BaseException], BaseException, TracebackType | None], Any],
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], Any]:
+    def excepthook(
+        kind: type[BaseException],
+        error: BaseException,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is ValueError and str(error).startswith(_ANSWER_REFUSALS):
+            print(error, file=sys.stderr)
+        else:
+            previous(kind, error, traceback)
+
+    excepthook.answer_refusals_alone = True  # type: ignore[attr-defined]
+    return excepthook
 
 
 class AnswersExtension(Extension):
@@ -303,6 +385,8 @@ class AnswersExtension(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        if not getattr(sys.excepthook, "answer_refusals_alone", False):
+            sys.excepthook = print_answer_refusals_alone(sys.excepthook)
         environment.filters.update(
             {
                 "slugify": slugify,
@@ -319,7 +403,9 @@ class AnswersExtension(Extension):
                 "pool_recycle_error": pool_recycle_error,
                 "boolean_answer_error": boolean_answer_error,
                 "async_driver": async_driver,
+                "is_release": is_release,
             }
         )
         environment.globals["answer_type"] = answer_type
         environment.globals["current_year"] = current_year
+        environment.globals["conflicted_files"] = conflicted_files

@@ -1,5 +1,6 @@
 """copier.yml as a specification: defaults, derived answers and every rejection."""
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -63,27 +64,36 @@ def test_slug_package_and_database_derive_from_the_project_name(
     assert str(recorded["database_url"]).endswith("/cafe_orders_api")
 
 
+# The start of the URL to use instead of the one given.
+POSTGRESQL = "postgresql+asyncpg://"
 INVALID_ANSWERS = [
     ("project_name", "   ", "must not be empty"),
     ("project_name", 'My "quoted" Service', 'without " or'),
     ("project_name", "x" * 61, "at most 60"),
-    ("project_slug", "My Service", "start with a letter a-z"),
-    ("project_slug", "1st-service", "start with a letter a-z"),
-    ("project_slug", "my--service", "single dashes"),
-    ("project_slug", "my service", "single dashes"),
-    ("package_name", "1service", "must be an identifier"),
+    ("project_slug", "My Service", "lowercase only; got 'My Service'"),
+    ("project_slug", "My--Slug", "lowercase only; got 'My--Slug'"),
+    ("project_slug", "1st-service", "start with a-z; got '1st-service'"),
+    ("project_slug", "my--service", "no double dash; got 'my--service'"),
+    ("project_slug", "my service", "a-z, 0-9, - only; got 'my service'"),
+    ("project_slug", "my_service", "use -, not _; got 'my_service'"),
+    ("project_slug", "service-", "no - at either end; got 'service-'"),
+    ("package_name", "1service", "start with a-z; got '1service'"),
+    ("package_name", "shop-orders", "use _, not -; got 'shop-orders'"),
+    ("package_name", "Shop-Orders", "lowercase only; got 'Shop-Orders'"),
+    ("package_name", "café", "a-z, 0-9, _ only; got 'café'"),
     ("package_name", "class", "keyword"),
     ("package_name", "json", "standard library"),
     ("package_name", "sqlalchemy", "shadows a dependency"),
     ("package_name", "tests", "shadows a dependency"),
-    ("package_name", "My_Service", "lowercase"),
+    ("package_name", "My_Service", "lowercase only; got 'My_Service'"),
     ("description", "two\nlines", "one line"),
     ("author_name", "back\\slash", 'without " or \\'),
     ("author_email", "not-an-email", "name@example.com"),
     ("python_version", "2.7", "is not in ['3.11', '3.12', '3.13', '3.14']"),
     ("database_url", "not a url", "not a URL"),
-    ("database_url", "postgresql://app@localhost/app", "+asyncpg (no driver given)"),
-    ("database_url", "postgresql+psycopg2://app@localhost/app", "not +psycopg2"),
+    ("database_url", "postgresql://app@localhost/app", "begin with " + POSTGRESQL),
+    ("database_url", "postgres://app@localhost/app", "begin with " + POSTGRESQL),
+    ("database_url", "postgresql+psycopg2://app@db/app", "begin with " + POSTGRESQL),
     ("database_url", "mysql+asyncmy://app@localhost/app", "database is postgresql"),
     ("database_url", "oracle+oracledb://app@localhost/app", "use postgresql, sqlite"),
     ("database_url", "sqlite+aiosqlite:///./app.db", "database is postgresql"),
@@ -122,7 +132,7 @@ def test_every_help_fits_one_terminal_line(question: str) -> None:
 
 SQLITE_URLS = [
     ("postgresql+asyncpg://app@localhost/app", "database is sqlite"),
-    ("sqlite:///./app.db", "needs +aiosqlite (no driver given)"),
+    ("sqlite:///./app.db", "begin with sqlite+aiosqlite:///"),
     ("sqlite+aiosqlite://host/app.db", "names a file, not a host"),
     ("sqlite+aiosqlite:///:memory:", "must name a database file"),
     ("sqlite+aiosqlite:///", "must name a database file"),
@@ -130,7 +140,9 @@ SQLITE_URLS = [
 
 
 MYSQL_URLS = [
-    ("mysql+pymysql://app@localhost/app", "needs +asyncmy (not +pymysql)"),
+    ("mysql+pymysql://app@localhost/app", "begin with mysql+asyncmy://"),
+    ("mysql://app@localhost/app", "begin with mysql+asyncmy://"),
+    ("mariadb://app@localhost/app", "begin with mysql+asyncmy://"),
     ("mysql+asyncmy://app:pw@localhost/app", "no password here"),
     ("mysql+asyncmy://app@localhost", "must name a database"),
     ("postgresql+asyncpg://app@localhost/app", "database is mysql"),
@@ -173,8 +185,9 @@ def test_sqlite_gets_a_file_url_and_fixed_pool_settings(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("pool_size", "max_overflow", "message"),
-    [(90, 10, "at most 7 with pool_size 90; got 10"),
-     (5, 93, "at most 92 with pool_size 5; got 93")],
+    [(90, 10, "<= 97 - pool_size = 7; got 10"),
+     (5, 93, "<= 97 - pool_size = 92; got 93"),
+     (10, 100, "<= 97 - pool_size = 87; got 100")],
 )  # fmt: skip
 def test_a_pool_larger_than_the_server_allows_is_rejected(
     copie, pool_size: int, max_overflow: int, message: str
@@ -221,6 +234,8 @@ def test_invalid_answer_is_rejected_naming_the_question(
         ("pgbouncer=maybe", "'pgbouncer': must be true or false"),
         ("pool_timeout=soon", "'pool_timeout': must be seconds > 0; got 'soon'"),
         ("database_url=sqlite:///x.db", "Validation error for question 'database_url'"),
+        ("python_version=2.7", "Invalid choice for 'python_version': '2.7'"),
+        ("package_name=shop-orders", "'package_name': use _, not -; got 'shop-orders'"),
     ],
 )
 def test_cli_rejects_a_bad_answer_and_writes_nothing(
@@ -238,8 +253,15 @@ def test_cli_rejects_a_bad_answer_and_writes_nothing(
         check=False,
     )  # fmt: skip
 
-    assert completed.returncode != 0
-    assert message in completed.stderr
+    assert completed.returncode == 1
+    # The refusal alone, as its last line, without Copier's traceback.
+    assert "Traceback" not in completed.stderr, completed.stderr
+    last_line = completed.stderr.splitlines()[-1]
+    assert message in last_line
+    # Copier words a wrong choice itself, listing the choices, and only --data
+    # can give one (a prompt offers the choices).
+    if "Invalid choice" not in last_line:
+        assert len(last_line) <= TERMINAL_WIDTH, last_line
     assert not destination.exists()
 
 
@@ -294,3 +316,29 @@ def test_good_package_names_pass(name: str) -> None:
 )
 def test_good_database_urls_pass(url: str) -> None:
     assert answers.database_url_error(url) == ""
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite", "mysql"])
+def test_the_next_steps_after_a_copy_paste_as_they_read(
+    tmp_path: Path, database: str
+) -> None:
+    destination = tmp_path / "service"
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults",
+         "--vcs-ref", "HEAD", "--data", f"database={database}", str(TEMPLATE_ROOT),
+         str(destination)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    message = completed.stderr[completed.stderr.index("Next steps:") :]
+    block = itertools.takewhile(str.strip, message.splitlines()[1:])
+    steps = [line.strip() for line in block]
+    assert steps[0] == f"cd {destination}"
+    # Each line is a command or a comment of its own, at most 80 columns: a
+    # comment the terminal wrapped would paste as a command.
+    commands = ("git ", "uv ", "createdb ", "mariadb ")
+    for step in steps[1:]:
+        assert step.startswith(("#", *commands)), step
+        assert len(f"    {step}") <= TERMINAL_WIDTH, step
+    assert steps[-1] == "uv run my-service serve"

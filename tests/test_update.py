@@ -5,6 +5,8 @@ project is rendered at v0.1.0, committed and edited as a team would, then the
 template changes, is tagged v0.2.0, and the project is updated.
 """
 
+import contextlib
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -131,9 +133,20 @@ def render_project(template: Path, destination: Path, **answers: object) -> Path
     return destination
 
 
-def update(project: Path, **answers: object) -> None:
-    run_update(str(project), data=answers, defaults=True, overwrite=True,
-               unsafe=True, quiet=True)  # fmt: skip
+def update(project: Path, vcs_ref: str | None = None, **answers: object) -> str:
+    """Update as `copier update --trust --defaults` does; what Copier printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        run_update(str(project), data=answers, defaults=True, overwrite=True,
+                   unsafe=True, vcs_ref=vcs_ref)  # fmt: skip
+    return printed.getvalue()
+
+
+def message_after_update(printed: str) -> list[str]:
+    """The lines of copier.yml's _message_after_update in what Copier printed."""
+    lines = printed.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Updated to"))
+    return lines[start:]
 
 
 def make_team_edits(project: Path) -> None:
@@ -197,8 +210,13 @@ def test_update_keeps_team_edits_and_applies_template_changes(
     }
     release_template_change(template)
 
-    update(project)
+    printed = update(project)
 
+    message = message_after_update(printed)
+    assert message[:2] == [
+        "Updated to the template's v0.2.0.",
+        "No conflicts: the template's changes merged with yours. Then:",
+    ], printed
     for path, content in kept.items():
         assert (project / path).read_bytes() == content, path
     users_api = (project / PACKAGE / "api" / "users.py").read_text()
@@ -228,10 +246,17 @@ def test_a_conflicting_edit_shows_inline_markers_and_fails_the_tests(
     commit_all(project, "our own health timeout")
     release_template_change(template)
 
-    update(project)
+    printed = update(project)
 
     text = config.read_text()
     assert files_with_conflict_markers(project) == [str(PACKAGE / "config.py")]
+    # The message names the file (Copier itself prints nothing about it), and
+    # every line fits an 80-column terminal.
+    message = message_after_update(printed)
+    assert message[1].startswith("Conflicts: the template and your edits changed")
+    assert message[2] == f"  {PACKAGE / 'config.py'}"
+    assert "Copier wrote both sides" in message[3]
+    assert max(map(len, message)) <= 80, message
     assert "Field(default=5.0, gt=0)" in text  # ours, not dropped
     assert "Field(default=3.0, gt=0)" in text  # theirs, shown beside it
     assert "UU" in git(project, "status", "--porcelain")
@@ -315,3 +340,47 @@ def test_a_renamed_question_keeps_the_projects_answer(
     assert "echo_sql" not in answers
     assert answers["sql_echo"] is True  # the project's answer, not the default
     assert "database_echo: bool = True" in (project / PACKAGE / "config.py").read_text()
+
+
+def test_a_project_rendered_before_any_release_is_told_how_to_update(
+    tmp_path: Path,
+) -> None:
+    # A clone without tags (they do not travel with main): Copier renders the
+    # newest commit. The release workflow tags an older commit later.
+    clone = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE_ROOT,
+        clone,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
+    )
+    git(clone, "init", "-q")
+    commit_all(clone, "what will be released as 0.1.0")
+    readme = clone / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nA change after it.\n")
+    commit_all(clone, "a change after it, not released yet")
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        run_copy(str(clone), str(tmp_path / "service"), defaults=True, unsafe=True)
+    project = tmp_path / "service"
+    git(project, "init", "-q")
+    commit_all(project, "generated from the template")
+    rendered_from = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    git(clone, "tag", "v0.1.0", "HEAD~1")
+
+    # The message after the copy said what to do, and why.
+    assert f"Rendered from commit {rendered_from['_commit']}, which is no release" in (
+        printed.getvalue()
+    )
+    assert "copier update --trust --defaults --vcs-ref HEAD" in printed.getvalue()
+    # A plain update is refused: the newest release is older than the project.
+    with pytest.raises(Exception, match="Downgrades are not supported"):
+        update(project)
+    # What the message says works, and brings a later template change.
+    readme.write_text(readme.read_text() + "\nA later change.\n")
+    commit_all(clone, "a later change")
+    message = message_after_update(update(project, vcs_ref="HEAD"))
+
+    assert (project / "README.md").read_text().endswith("A later change.\n")
+    assert message[1] == (
+        "That is no release: until a newer one is tagged, keep --vcs-ref HEAD."
+    )

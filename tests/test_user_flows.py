@@ -246,7 +246,11 @@ def test_interactive_copy_records_exactly_what_was_typed(
 
     terminal.answer("Human-readable name of the service", "Billing API")
     terminal.answer("Distribution and command name")  # the derived default
-    terminal.answer("Python package name")
+    terminal.answer("Python package name", "Billing-API")
+    # Every refusal: one bottom line naming the question, the rule and the value.
+    refusal = "Validation error for question 'package_name': lowercase only"
+    terminal.expect(f"{refusal}; got 'Billing-API'")
+    terminal.child.send("\x7f" * 20 + "billing_api\r")
     terminal.answer("One-line description", "Invoices and payments")
     terminal.answer("Author or team name", "Ada Lovelace")
     terminal.answer("Author or team email", "ada@example.com")
@@ -254,11 +258,17 @@ def test_interactive_copy_records_exactly_what_was_typed(
     terminal.answer("License of the service's code", keys=DOWN)  # Proprietary -> MIT
     terminal.answer("Database: postgresql")  # the default, postgresql
     terminal.answer("Database URL, no password", BILLING_URL)
-    terminal.answer("Connections kept open in the pool", "0")
-    # Refused on the prompt's bottom line, naming the question and the rule.
+    terminal.answer("Connections kept open in the pool", "abc")
+    # Copier's own refusal of text at a number question (README says so).
+    terminal.expect("Invalid input")
+    terminal.child.send("\x7f" * 5 + "0\r")
     terminal.expect("Validation error for question 'pool_size': must be >= 1; got 0")
     terminal.child.send("\x7f" * 5 + "12\r")
-    terminal.answer("Extra connections beyond pool_size", "3")
+    terminal.answer("Extra connections beyond pool_size", "100")
+    terminal.expect(
+        "Validation error for question 'max_overflow': <= 97 - pool_size = 85; got 100"
+    )
+    terminal.child.send("\x7f" * 5 + "3\r")
     terminal.answer("Seconds a request waits for a free connection", "2.5")
     terminal.answer("Seconds after which a connection is replaced", "600")
     terminal.confirm("Will the service connect through PgBouncer", "y")
