@@ -148,6 +148,8 @@ def test_makefile_has_the_everyday_verbs(project: Path) -> None:
     for verb in ("install", "dev", "test", "lint", "format", "typecheck",
                  "migrate", "revision", "db-up"):  # fmt: skip
         assert f"make {verb} " in listed
+    for line in listed.splitlines():
+        assert len(line) <= 80, line
 
 
 def test_make_revision_requires_a_message(project: Path) -> None:

@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve.add_argument("--port", type=int, help="default: PORT, else 8000")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    serve.add_argument(
         "--no-migrate",
         dest="migrations",
         action="store_false",
@@ -85,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 host=args.host,
                 port=args.port or settings.port,
                 workers=args.workers,
+                reload=args.reload,
                 # Our middleware logs each request with its id; uvicorn's loggers
                 # propagate to the handler configure_logging installed.
                 access_log=False,
