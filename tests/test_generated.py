@@ -2,6 +2,7 @@
 Makefile's verbs, a plain pip install, and the newer Python targets.
 """
 
+import itertools
 import os
 import re
 import shutil
@@ -91,6 +92,13 @@ def test_make_bench_prints_every_ratio_and_leaves_no_database_behind(
         "DELETE user",
         "bulk insert 10,000 users",
     ], completed.stdout
+    # One table: every service row, the bulk insert's too, under one header.
+    lines = completed.stdout.splitlines()
+    header = lines.index(
+        "| endpoint | implementation | rate | p50 ms | p99 ms | errors | ratio |"
+    )
+    table = list(itertools.takewhile(lambda line: line.startswith("|"), lines[header:]))
+    assert sum("| this service |" in line for line in table) == len(rows), table
     for endpoint, rate, errors, ratio in rows:
         # Every request answered 2xx (each DELETE found its row, each POST's
         # email was new); the numbers themselves are not asserted.
