@@ -9,6 +9,7 @@ Checks that exist for one option alone are in the modules named after it.
 
 import importlib.util
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,13 +138,33 @@ def test_rendered_suite_passes_against_its_database(
 
     # The defaults sample measures its coverage against the gate.
     measured = sample.name == "defaults"
-    run_rendered_tiers(sample.project, env, faults=sample.faults, coverage=measured)
+    output = run_rendered_tiers(
+        sample.project, env, faults=sample.faults, coverage=measured
+    )
+    if measured:
+        check_the_readmes_numbers(sample.project, output)
 
     if sample.answer("pgbouncer"):
         # The traffic went through PgBouncer: its own count of transactions
         # (the load test alone makes 32 clients x 32 requests x 3).
         after = transactions_through(request.getfixturevalue("bouncer"), test_database)
         assert after - before > 3 * 32 * 32
+
+
+def check_the_readmes_numbers(project: Path, output: str) -> None:
+    """The numbers README.md's example session and the rendered README quote
+    for a default render are the ones this render produced."""
+    everyday = re.search(r"^(\d+) passed", output, re.MULTILINE)
+    assert everyday is not None, output[-2000:]
+    tests = int(everyday.group(1))
+    lock = (project / "uv.lock").read_text()
+    packages = len(re.findall(r"^\[\[package\]\]$", lock, re.MULTILINE))
+
+    session = (TEMPLATE_ROOT / "README.md").read_text()
+    assert f"Resolved {packages} packages" in session
+    assert re.search(rf"^=+ {tests} passed =+$", session, re.MULTILINE), tests
+    rendered = (project / "README.md").read_text()
+    assert f"({tests} tests)" in rendered
 
 
 def transactions_through(port: int, prefix: str) -> int:
