@@ -174,9 +174,9 @@ def project_slug_error(slug: str) -> str:
 ROOM = 34
 
 
-def refusal(rule: str, value: object) -> str:
-    """`rule; got value`, the value cut to what is left of ROOM."""
-    return f"{rule}; got {shown(value, max(ROOM - len(rule) - len('; got '), 8))}"
+def refusal(rule: str, value: object, room: int = ROOM) -> str:
+    """`rule; got value`, the value cut to what is left of `room`."""
+    return f"{rule}; got {shown(value, max(room - len(rule) - len('; got '), 8))}"
 
 
 def naming_rule_error(name: str, separator: str) -> str:
@@ -253,6 +253,22 @@ def _sqlite_url_error(host: str, path: str) -> str:
     if not file or file == ":memory:":
         # Every pooled connection would get its own empty in-memory database.
         return "must name a database file"
+    return ""
+
+
+LEAVE_OUT_ROOM = 80 - len("Validation error for question 'leave_out': ")
+
+
+def leave_out_error(value: object) -> str:
+    """A list of paths or patterns inside the project, as Copier's _exclude
+    reads them (gitignore style)."""
+    if not isinstance(value, list) or not all(
+        isinstance(path, str) and path.strip() for path in value
+    ):
+        return refusal("a list of paths", value, LEAVE_OUT_ROOM)
+    for path in value:
+        if path.startswith("/") or ".." in path.split("/") or "\n" in path:
+            return refusal("inside the project", path, LEAVE_OUT_ROOM)
     return ""
 
 
@@ -404,6 +420,7 @@ class AnswersExtension(Extension):
                 "boolean_answer_error": boolean_answer_error,
                 "async_driver": async_driver,
                 "is_release": is_release,
+                "leave_out_error": leave_out_error,
             }
         )
         environment.globals["answer_type"] = answer_type

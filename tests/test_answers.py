@@ -115,6 +115,9 @@ INVALID_ANSWERS = [
     ("pgbouncer", "transaction", "must be true or false"),
     ("read_replica", "yes please", "must be true or false"),
     ("echo_sql", 2, "must be true or false"),
+    ("leave_out", "bench", "a list of paths; got 'bench'"),
+    ("leave_out", ["../shared"], "inside the project; got '../shared'"),
+    ("leave_out", ["/etc"], "inside the project; got '/etc'"),
 ]
 
 # Copier shows a rejection on the prompt's bottom line and a help text after an

@@ -384,3 +384,45 @@ def test_a_project_rendered_before_any_release_is_told_how_to_update(
     assert message[1] == (
         "That is no release: until a newer one is tagged, keep --vcs-ref HEAD."
     )
+
+
+def test_a_deleted_part_stays_deleted_once_left_out(
+    template: Path, tmp_path: Path
+) -> None:
+    project = render_project(template, tmp_path / "service")
+    shutil.rmtree(project / "deploy" / "grafana")
+    commit_all(project, "we run no Grafana")
+    dashboards = template / "template" / "deploy" / "grafana" / "dashboards"
+
+    def release_dashboard_changes(tag: str) -> None:
+        """A change to the deleted dashboard, and a new one beside it."""
+        edit(dashboards / "service.json.jinja", '"editable": true,',
+             f'"editable": true,\n  "version": "{tag}",')  # fmt: skip
+        (dashboards / f"pool-{tag}.json").write_text("{}\n")
+        commit_all(template, "dashboard changes", tag=tag)
+
+    release_dashboard_changes("v0.2.0")
+    update(project)
+    # What Copier 9 does on its own: the changed file stays deleted (it did
+    # not before copier-org/copier#1735), a new file in the deleted part
+    # comes back.
+    grafana = project / "deploy" / "grafana"
+    assert not (grafana / "dashboards" / "service.json").exists()
+    assert (grafana / "dashboards" / "pool-v0.2.0.json").is_file()
+    git(project, "reset", "-q", "--hard")
+    git(project, "clean", "-qfd")
+
+    # One answer keeps the part out; with it, bench/ (and its test), which the
+    # team never touched: the update deletes those.
+    update(project, leave_out=["deploy/grafana", "bench", "tests/test_bench.py"])
+    commit_all(project, "update, leaving out what we do without")
+    release_dashboard_changes("v0.3.0")
+    update(project)  # later updates need no --data: the answer is recorded
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.3.0"
+    assert answers["leave_out"] == ["deploy/grafana", "bench", "tests/test_bench.py"]
+    assert not grafana.exists()
+    assert not (project / "bench").exists()
+    assert not (project / "tests" / "test_bench.py").exists()
+    assert (project / "deploy" / "prometheus" / "prometheus.yml").is_file()
