@@ -2,7 +2,7 @@
 
 Each check returns an error message, or "" when the value is fine: copier treats a
 validator that renders to a non-empty string as a rejection and shows that string.
-The functions are pure so the template's tests can call them directly.
+The checks are pure functions, so the template's tests call them directly.
 """
 
 from __future__ import annotations
@@ -379,9 +379,10 @@ def current_year() -> int:
 _ANSWER_REFUSALS = ("Validation error for question ", "Invalid choice for ")
 
 
-def print_answer_refusals_alone(
-    previous: Callable[[type[BaseException], BaseException, TracebackType | None], Any],
-) -> Callable[[type[BaseException], BaseException, TracebackType | None], Any]:
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
+
+
+def print_answer_refusals_alone(previous: ExceptHook) -> ExceptHook:
     def excepthook(
         kind: type[BaseException],
         error: BaseException,
