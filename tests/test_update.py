@@ -111,18 +111,22 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def scratch_clone(destination: Path, message: str, tag: str | None = None) -> Path:
+    """The template's working tree, committed (and tagged) in a new repository."""
+    shutil.copytree(
+        TEMPLATE_ROOT,
+        destination,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
+    )
+    git(destination, "init", "-q")
+    commit_all(destination, message, tag=tag)
+    return destination
+
+
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
     """A scratch clone of the template's working tree, tagged v0.1.0."""
-    clone = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE_ROOT,
-        clone,
-        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
-    )
-    git(clone, "init", "-q")
-    commit_all(clone, "release 0.1.0", tag="v0.1.0")
-    return clone
+    return scratch_clone(tmp_path / "template", "release 0.1.0", tag="v0.1.0")
 
 
 def render_project(template: Path, destination: Path, **answers: object) -> Path:
@@ -347,14 +351,7 @@ def test_a_project_rendered_before_any_release_is_told_how_to_update(
 ) -> None:
     # A clone without tags (they do not travel with main): Copier renders the
     # newest commit. The release workflow tags an older commit later.
-    clone = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE_ROOT,
-        clone,
-        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
-    )
-    git(clone, "init", "-q")
-    commit_all(clone, "what will be released as 0.1.0")
+    clone = scratch_clone(tmp_path / "template", "what will be released as 0.1.0")
     readme = clone / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\nA change after it.\n")
     commit_all(clone, "a change after it, not released yet")
