@@ -1,6 +1,7 @@
 """copier.yml as a specification: defaults, derived answers and every rejection."""
 
 import itertools
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -345,3 +346,22 @@ def test_the_next_steps_after_a_copy_paste_as_they_read(
         assert step.startswith(("#", *commands)), step
         assert len(f"    {step}") <= TERMINAL_WIDTH, step
     assert steps[-1] == "uv run my-service serve"
+
+
+def test_a_copy_from_a_plain_directory_claims_no_commit(tmp_path: Path) -> None:
+    # No git: Copier records no _commit, and the message names none.
+    source = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE_ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
+    )
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults",
+         "--data", "database=sqlite", str(source), str(tmp_path / "service")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    assert "Next steps:" in completed.stderr
+    assert "Rendered from commit" not in completed.stderr
