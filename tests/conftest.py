@@ -11,7 +11,7 @@ from .helpers import (
     POSTGRES,
     SAMPLES,
     SAMPLES_FILE,
-    TEMPLATE_ROOT,
+    copy_of_the_template,
     git,
     require_server,
 )
@@ -55,12 +55,7 @@ def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Copier renders a dirty template through a throwaway commit whose hash (the
     answers file's _commit) changes at every render; a clean copy does not.
     """
-    snapshot = tmp_path_factory.mktemp("template") / "template"
-    shutil.copytree(
-        TEMPLATE_ROOT,
-        snapshot,
-        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
-    )
+    snapshot = copy_of_the_template(tmp_path_factory.mktemp("template") / "template")
     git(snapshot, "init", "-q")
     git(snapshot, "add", "-A")
     git(snapshot, "commit", "-q", "-m", "snapshot")

@@ -4,6 +4,7 @@ and rendered projects, talking to a served project. Fixtures are in conftest.py.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,6 +89,16 @@ GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
 def git(cwd: Path, *args: str) -> str:
     """Run git in a scratch repository; its output, stripped."""
     return run([*GIT, *args], cwd=cwd).stdout.strip()
+
+
+def copy_of_the_template(destination: Path) -> Path:
+    """The template's working tree at `destination`, without git or caches."""
+    shutil.copytree(
+        TEMPLATE_ROOT,
+        destination,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
+    )
+    return destination
 
 
 def sync_into_shared_venv(project: Path, uv: str, shared_venv: Path) -> dict[str, str]:

@@ -1,7 +1,6 @@
 """copier.yml as a specification: defaults, derived answers and every rejection."""
 
 import itertools
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .helpers import TEMPLATE_ROOT, render
+from .helpers import TEMPLATE_ROOT, copy_of_the_template, render
 
 # extensions/ is not a package: copier loads answers.py by path, and so do we.
 sys.path.insert(0, str(TEMPLATE_ROOT / "extensions"))
@@ -120,6 +119,20 @@ INVALID_ANSWERS = [
     ("leave_out", ["../shared"], "inside the project; got '../shared'"),
     ("leave_out", ["/etc"], "inside the project; got '/etc'"),
 ]
+
+# The command line a user types, from the working tree's last commit.
+COPY_HEAD = ("copy", "--trust", "--defaults", "--vcs-ref", "HEAD")
+
+
+def copier(*arguments: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """`copier ARGUMENTS` in a process of its own, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "copier", *arguments],
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
 
 # Copier shows a rejection on the prompt's bottom line and a help text after an
 # icon (two columns and a space), both cut at the terminal's width.
@@ -247,15 +260,8 @@ def test_cli_rejects_a_bad_answer_and_writes_nothing(
 ) -> None:
     destination = tmp_path / "service"
 
-    completed = subprocess.run(
-        [
-            sys.executable, "-m", "copier", "copy", "--trust", "--defaults",
-            "--vcs-ref", "HEAD", "--data", data, str(TEMPLATE_ROOT), str(destination),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
+    completed = copier(*COPY_HEAD, "--data", data, str(TEMPLATE_ROOT),
+                       str(destination))  # fmt: skip
 
     assert completed.returncode == 1
     # The refusal alone, as its last line, without Copier's traceback.
@@ -271,16 +277,12 @@ def test_cli_rejects_a_bad_answer_and_writes_nothing(
 
 def test_rendering_without_trust_is_refused(tmp_path: Path) -> None:
     # The Jinja extensions make the template "unsafe" to copier: users must opt in.
-    copy = [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD",
-            "--data", "database=sqlite", str(TEMPLATE_ROOT)]  # fmt: skip
+    copy = ["copy", "--defaults", "--vcs-ref", "HEAD", "--data", "database=sqlite",
+            str(TEMPLATE_ROOT)]  # fmt: skip
     refused, trusted = tmp_path / "refused", tmp_path / "trusted"
 
-    completed = subprocess.run(
-        [*copy, str(refused)], capture_output=True, text=True, check=False
-    )
-    control = subprocess.run(
-        [*copy, "--trust", str(trusted)], capture_output=True, text=True, check=False
-    )
+    completed = copier(*copy, str(refused))
+    control = copier(*copy, "--trust", str(trusted))
 
     # Copier's own refusal (exit 4, "unsafe"), not any other failure: the same
     # command with --trust renders.
@@ -328,12 +330,8 @@ def test_the_next_steps_after_a_copy_paste_as_they_read(
 ) -> None:
     destination = tmp_path / "service"
 
-    completed = subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults",
-         "--vcs-ref", "HEAD", "--data", f"database={database}", str(TEMPLATE_ROOT),
-         str(destination)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    completed = copier(*COPY_HEAD, "--data", f"database={database}",
+                       str(TEMPLATE_ROOT), str(destination), check=True)  # fmt: skip
 
     message = completed.stderr[completed.stderr.index("Next steps:") :]
     block = itertools.takewhile(str.strip, message.splitlines()[1:])
@@ -350,18 +348,10 @@ def test_the_next_steps_after_a_copy_paste_as_they_read(
 
 def test_a_copy_from_a_plain_directory_claims_no_commit(tmp_path: Path) -> None:
     # No git: Copier records no _commit, and the message names none.
-    source = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE_ROOT,
-        source,
-        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
-    )
+    source = copy_of_the_template(tmp_path / "template")
 
-    completed = subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults",
-         "--data", "database=sqlite", str(source), str(tmp_path / "service")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    completed = copier("copy", "--trust", "--defaults", "--data", "database=sqlite",
+                       str(source), str(tmp_path / "service"), check=True)  # fmt: skip
 
     assert "Next steps:" in completed.stderr
     assert "Rendered from commit" not in completed.stderr

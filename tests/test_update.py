@@ -17,6 +17,7 @@ from copier import run_copy, run_update
 
 from .helpers import (
     TEMPLATE_ROOT,
+    copy_of_the_template,
     git,
     run_rendered_suite,
     sync_into_shared_venv,
@@ -113,11 +114,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def scratch_clone(destination: Path, message: str, tag: str | None = None) -> Path:
     """The template's working tree, committed (and tagged) in a new repository."""
-    shutil.copytree(
-        TEMPLATE_ROOT,
-        destination,
-        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*_cache"),
-    )
+    copy_of_the_template(destination)
     git(destination, "init", "-q")
     commit_all(destination, message, tag=tag)
     return destination
