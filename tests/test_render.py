@@ -209,7 +209,7 @@ VARIANT_FILES = {
     "src/{pkg}/db/utc_datetime.py": lambda a: a["database"] != "postgresql",
     "src/{pkg}/db/replica.py": lambda a: a.get("read_replica", False),
     "src/{pkg}/passwords.py": lambda a: a["database"] != "sqlite",
-    "tests/server_admin.py": lambda a: a["database"] != "sqlite",
+    "tests/server_admin.py": lambda a: a["database"] == "mysql",
     "tests/test_passwords.py": lambda a: a["database"] != "sqlite",
     "tests/test_faults.py": lambda a: a["database"] == "postgresql",
     "tests/postgres_server.py": lambda a: a["database"] == "postgresql",
